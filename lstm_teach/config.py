@@ -1,0 +1,84 @@
+"""Run-time settings shared by every notebook: quick mode, seeds, device, data folder.
+
+Quick mode follows the Pyro tutorials' ``smoke_test`` idea: one switch, read here and
+nowhere else, that shrinks data, epochs and model sizes but never changes the code path.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["quick_mode", "seed_everything", "get_device", "data_dir", "describe_run"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def quick_mode() -> bool:
+    """True when notebooks should run their small, fast version.
+
+    ``LSTM_TEACH_QUICK=1`` turns it on and ``LSTM_TEACH_QUICK=0`` turns it off. When the
+    variable is not set, quick mode is on exactly when ``CI`` is set (CI runs every
+    notebook as a test and must finish in minutes).
+    """
+    value = os.environ.get("LSTM_TEACH_QUICK")
+    if value is None:
+        return bool(os.environ.get("CI"))
+    value = value.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"LSTM_TEACH_QUICK={value!r}: use 1 (quick mode) or 0 (full mode)")
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python's ``random``, NumPy and PyTorch (CPU and every GPU); return the seed.
+
+    Two CPU runs of the same notebook with the same seed print the same numbers. On a GPU
+    some cuDNN kernels are not bit-for-bit reproducible, so expect small differences there.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return seed
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The device to train on: ``prefer`` if given, else CUDA when present, else the CPU."""
+    if prefer is not None:
+        return torch.device(prefer)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def data_dir() -> Path:
+    """The folder where data sets are cached (created if missing).
+
+    ``LSTM_TEACH_DATA`` chooses it; otherwise it is the per-user cache folder of the
+    operating system (e.g. ``~/.cache/lstm_teach`` on Linux).
+    """
+    folder = os.environ.get("LSTM_TEACH_DATA")
+    if folder:
+        path = Path(folder).expanduser()
+    else:
+        import pooch  # only needed here; keeps `import lstm_teach.config` light
+
+        path = Path(pooch.os_cache("lstm_teach"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def describe_run(seed: int | None = None) -> str:
+    """One line for the top of a notebook's output: mode, device, versions, seed."""
+    device = get_device()
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
+    mode = "QUICK mode (small data, few epochs: numbers are not the real results)" if quick_mode() else "full mode"
+    parts = [mode, f"device: {device.type} [{where}]", f"torch {torch.__version__}"]
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    return " | ".join(parts)

@@ -1,0 +1,419 @@
+"""Data sets of the course: one registry, checksummed downloads, a local cache, loaders.
+
+Every file has an official URL and a SHA-1 checksum (the ones d2l's ``DATA_HUB`` and the data
+sets' own sites publish, see ``shared/data/SOURCES.md``). :func:`fetch` returns a verified
+file from the cache folder (:func:`lstm_teach.config.data_dir`), downloading it with pooch
+when it is missing or corrupt; a file whose checksum is wrong is never used. With no network,
+the error says which file to get, from where, and where to put it.
+
+Loaders return plain Python objects (strings, lists, tensors); tokenizing and batching live in
+:mod:`lstm_teach.text`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import torch
+
+from .config import data_dir
+
+__all__ = [
+    "DATASETS", "DataFile", "DataError", "DataNotFoundError", "ChecksumError", "UnsafeArchiveError",
+    "fetch", "is_cached", "verify", "safe_extract", "import_folder",
+    "load_time_machine", "load_jaychou_lyrics", "imdb_dir", "load_imdb", "load_glove",
+    "load_conll2000", "GloVe",
+]
+
+_D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
+_D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/"
+_CONLL = "https://www.clips.uantwerpen.be/conll2000/chunking/"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of the registry.
+
+    ``sha1`` is the checksum of the file's bytes, or, when ``hashed == "gunzip"``, of its
+    decompressed content (CoNLL-2000 publishes no checksum, and copies of its ``.gz`` files
+    differ in their gzip headers while holding the same text).
+    """
+
+    fname: str  # path inside the cache folder
+    url: str | None  # official URL; None for an offline stand-in with no download of its own
+    sha1: str
+    hashed: str = "file"  # "file" or "gunzip"
+    about: str = ""
+
+
+DATASETS: dict[str, DataFile] = {
+    "timemachine": DataFile(
+        "timemachine.txt", _D2L + "timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a",
+        about="H. G. Wells, The Time Machine (d2l's copy, Project Gutenberg text)"),
+    "jaychou_lyrics": DataFile(
+        "jaychou_lyrics.txt.zip",
+        _D2L_ZH + "abb4113be45cb2d23adeeb7b0e5a350938d7a650/data/jaychou_lyrics.txt.zip",
+        "9529987e701a4f37048ab778270a5dde9a762a0b",
+        about="Jay Chou lyrics, the corpus of d2l-zh 1st edition (63,282 characters)"),
+    "aclImdb": DataFile(
+        "aclImdb_v1.tar.gz", "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+        "01ada507287d82875905620988597833ad4e0903",
+        about="IMDB Large Movie Review Dataset v1.0 (Maas et al. 2011), 25k train + 25k test"),
+    "aclImdb_tiny": DataFile(
+        "aclImdb_tiny.zip", _D2L_ZH + "1ae6b11826b7f9cbe6e40e3cab9250f9ec7f014f/data/aclImdb_tiny.zip",
+        "ad46fc41b7af455b0b4d990a274a727a525f2c0e",
+        about="40 IMDB reviews from d2l-zh, for a first look"),
+    "glove.6B.100d": DataFile(
+        "glove.6B.100d.zip", _D2L + "glove.6B.100d.zip", "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a",
+        about="GloVe 6B 100-d word vectors (Pennington et al. 2014), d2l's zip"),
+    "glove.6B.50d": DataFile(
+        "glove.6B.50d.zip", _D2L + "glove.6B.50d.zip", "0b8703943ccdb6eb788e6f091b8946e82231bc4d",
+        about="GloVe 6B 50-d word vectors, d2l's zip"),
+    "glove.6B.50d.txt.gz": DataFile(
+        "glove.6B.50d.txt.gz", None, "ef8fa80e751b7e6420f243b0642ac2b11cd43369",
+        about="GloVe 6B 50-d as gzip text: the offline stand-in (same vectors as the zip)"),
+    "conll2000_train": DataFile(
+        "conll2000/train.txt.gz", _CONLL + "train.txt.gz", "dffb6f2f0d03f5ae7060dbbe5574b5e5fcb311a0",
+        hashed="gunzip", about="CoNLL-2000 training part: WSJ text with POS and chunk tags"),
+    "conll2000_test": DataFile(
+        "conll2000/test.txt.gz", _CONLL + "test.txt.gz", "adedf702b394e69713e2db46b8e86a1a0248cc12",
+        hashed="gunzip", about="CoNLL-2000 test part"),
+}
+
+
+class DataError(RuntimeError):
+    """A data file could not be had or was not what it should be."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """The file is not in the cache and could not be downloaded."""
+
+
+class ChecksumError(DataError, ValueError):
+    """A file's checksum does not match the registry."""
+
+
+class UnsafeArchiveError(DataError, ValueError):
+    """An archive member would be written outside the target folder."""
+
+
+# ---------------------------------------------------------------- checksums and the cache
+_verified: set[tuple[str, int, int]] = set()  # (path, size, mtime): hashed once per process
+
+
+def _sha1(path: Path, gunzip: bool = False) -> str:
+    digest = hashlib.sha1()
+    opener = gzip.open if gunzip else open
+    with opener(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path: Path, entry: DataFile) -> bool:
+    """True when ``path`` holds exactly the registry's bytes (or decompressed content)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _verified:
+        return True
+    try:
+        ok = _sha1(path, gunzip=entry.hashed == "gunzip") == entry.sha1
+    except (OSError, EOFError, gzip.BadGzipFile):  # a truncated gzip fails to decompress
+        ok = False
+    if ok:
+        _verified.add(key)
+    return ok
+
+
+def _offline() -> bool:
+    return os.environ.get("LSTM_TEACH_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _missing_message(entry: DataFile, folder: Path, reason: str) -> str:
+    where = entry.url or "(no download of its own: copy it from a machine that has it)"
+    return (
+        f"{entry.fname} is not in the data folder and could not be downloaded ({reason}).\n"
+        f"  Get it from:  {where}\n"
+        f"  and put it in: {folder}\n"
+        f"  (`python -m lstm_teach download --from DIR` copies and checks files from a folder;"
+        f" the variable LSTM_TEACH_DATA chooses another data folder)"
+    )
+
+
+def is_cached(name: str) -> bool:
+    """True when the registry file ``name`` is in the cache and its checksum is right."""
+    entry = DATASETS[name]
+    return verify(data_dir() / entry.fname, entry)
+
+
+def fetch(name: str, entry: DataFile | None = None) -> Path:
+    """The path of a verified copy of the registry file ``name``, downloading it if needed.
+
+    A cached file with the right checksum is used without touching the network. A cached
+    file with a wrong checksum (truncated, corrupt, another version) is deleted and
+    downloaded again. ``LSTM_TEACH_OFFLINE=1`` forbids downloads. ``entry`` replaces the
+    registry's entry (tests use it to point at a local server).
+    """
+    import pooch  # imported here so that `import lstm_teach` stays quick
+    import requests
+
+    entry = entry or DATASETS[name]
+    folder = data_dir()
+    path = folder / entry.fname
+    if path.exists():
+        if verify(path, entry):
+            return path
+        print(f"{entry.fname}: checksum mismatch in the cache (truncated or corrupt); "
+              "deleting it and downloading it again.")
+        path.unlink()
+    if entry.url is None:
+        raise DataNotFoundError(_missing_message(entry, folder, "it has no download URL"))
+    if _offline():
+        raise DataNotFoundError(_missing_message(entry, folder, "LSTM_TEACH_OFFLINE is set"))
+    known = f"sha1:{entry.sha1}" if entry.hashed == "file" else None
+    try:
+        pooch.retrieve(entry.url, known_hash=known, fname=path.name, path=path.parent,
+                       progressbar=True)
+    except ValueError as err:  # pooch: the downloaded bytes do not match the known hash
+        raise ChecksumError(f"{entry.fname} downloaded from {entry.url} has the wrong checksum, "
+                            f"so it was not kept: {err}") from err
+    except (requests.exceptions.RequestException, OSError) as err:
+        raise DataNotFoundError(_missing_message(entry, folder, type(err).__name__)) from err
+    if not verify(path, entry):  # content-hashed files are checked after the download
+        path.unlink(missing_ok=True)
+        raise ChecksumError(f"{entry.fname} downloaded from {entry.url} has the wrong content "
+                            f"checksum (expected sha1 {entry.sha1}), so it was not kept.")
+    return path
+
+
+def import_folder(folder: str | os.PathLike) -> list[str]:
+    """Copy every registry file found in ``folder`` (or its sub-folders) into the cache.
+
+    Only files whose checksum is right are copied, so a teacher can prepare a room from a
+    USB stick and CI from ``shared/data``. A tarball holding an extracted-style ``aclImdb/``
+    (such as the labelled-only repack) is unpacked into the cache and checked by its counts.
+    Returns the names imported.
+    """
+    folder = Path(folder)
+    done = []
+    for name, entry in DATASETS.items():
+        for candidate in sorted(folder.rglob(Path(entry.fname).name)):
+            if candidate.as_posix().endswith(entry.fname) and verify(candidate, entry):
+                target = data_dir() / entry.fname
+                if not verify(target, entry):
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(candidate, target)
+                done.append(name)
+                break
+    if not _imdb_complete(data_dir() / "aclImdb"):
+        for tarball in sorted(folder.rglob("aclImdb*.tar.gz")):
+            safe_extract(tarball, data_dir(), keep=_is_labelled_review)
+            if _imdb_complete(data_dir() / "aclImdb"):
+                done.append("aclImdb (extracted)")
+                break
+    else:
+        done.append("aclImdb (extracted)")
+    return done
+
+
+# ---------------------------------------------------------------- archives
+def _check_member(archive: Path, name: str) -> PurePosixPath:
+    member = PurePosixPath(name.replace("\\", "/"))
+    if member.is_absolute() or ".." in member.parts or re.match(r"^[A-Za-z]:", name):
+        raise UnsafeArchiveError(
+            f"{archive.name}: member {name!r} has an absolute path or '..', so it could be "
+            "written outside the target folder; refusing to extract this archive.")
+    return member
+
+
+def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike, keep=None) -> list[Path]:
+    """Extract the regular files of a ``.zip`` or ``.tar.gz`` into ``dest``.
+
+    Every member name is checked first: an absolute path or a ``..`` part raises
+    :class:`UnsafeArchiveError` and nothing is written. Links and devices are skipped.
+    ``keep(name) -> bool`` selects members. Returns the paths written.
+    """
+    archive, dest = Path(archive), Path(dest)
+    written = []
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            infos = [i for i in z.infolist() if not i.is_dir()]
+            for info in infos:
+                _check_member(archive, info.filename)
+            for info in infos:
+                if keep is None or keep(info.filename):
+                    target = dest / _check_member(archive, info.filename)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with z.open(info) as src, open(target, "wb") as out:
+                        shutil.copyfileobj(src, out)
+                    written.append(target)
+        return written
+    with tarfile.open(archive, "r:*") as t:
+        members = t.getmembers()
+        for m in members:
+            _check_member(archive, m.name)
+        for m in members:
+            if m.isfile() and (keep is None or keep(m.name)):
+                target = dest / _check_member(archive, m.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with t.extractfile(m) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                written.append(target)
+    return written
+
+
+# ---------------------------------------------------------------- loaders
+def load_time_machine(raw: bool = False) -> str:
+    """The Time Machine as one string.
+
+    By default it is preprocessed as in d2l (section 9.2): every run of characters other
+    than letters becomes one space, and everything is lower case, so a character vocabulary
+    has 26 letters + space (+ ``<unk>`` = 28). ``raw=True`` returns the file as it is.
+    """
+    text = fetch("timemachine").read_text(encoding="utf-8")
+    return text if raw else re.sub("[^A-Za-z]+", " ", text).lower()
+
+
+def load_jaychou_lyrics() -> str:
+    """The Jay Chou lyrics corpus as one string (63,282 characters, newlines kept)."""
+    with zipfile.ZipFile(fetch("jaychou_lyrics")) as z:
+        return z.read("jaychou_lyrics.txt").decode("utf-8")
+
+
+IMDB_PER_FOLDER = 12_500  # reviews per split and label in aclImdb v1.0
+
+
+def _is_labelled_review(name: str) -> bool:
+    return re.search(r"aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt$", name) is not None
+
+
+def _imdb_counts(root: Path) -> dict[str, int]:
+    return {f"{s}/{l}": sum(1 for _ in (root / s / l).glob("*.txt")) if (root / s / l).is_dir() else 0
+            for s in ("train", "test") for l in ("pos", "neg")}
+
+
+def _imdb_complete(root: Path) -> bool:
+    return all(n == IMDB_PER_FOLDER for n in _imdb_counts(root).values())
+
+
+def imdb_dir() -> Path:
+    """The ``aclImdb/`` folder in the cache, extracted from the official tarball if needed.
+
+    An already-extracted folder is accepted when it holds 12,500 reviews in each of
+    train/pos, train/neg, test/pos and test/neg.
+    """
+    root = data_dir() / "aclImdb"
+    if _imdb_complete(root):
+        return root
+    tarball = fetch("aclImdb")
+    print(f"Extracting the labelled reviews of {tarball.name} (50,000 files) ...")
+    safe_extract(tarball, data_dir(), keep=_is_labelled_review)
+    if not _imdb_complete(root):
+        raise DataError(f"{root} is incomplete after extraction: {_imdb_counts(root)}; "
+                        f"expected {IMDB_PER_FOLDER} per folder. Delete it and try again.")
+    return root
+
+
+def load_imdb(split: str = "train") -> tuple[list[str], list[int]]:
+    """Texts and labels (1 = positive, 0 = negative) of one IMDB split, in file-name order."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split={split!r}: use 'train' or 'test'")
+    root = imdb_dir() / split
+    texts, labels = [], []
+    for label, folder in ((1, "pos"), (0, "neg")):
+        for path in sorted((root / folder).glob("*.txt")):
+            texts.append(path.read_text(encoding="utf-8"))
+            labels.append(label)
+    return texts, labels
+
+
+@dataclass
+class GloVe:
+    """Pre-trained word vectors: ``vectors[i]`` belongs to ``itos[i]``."""
+
+    dim: int
+    source: str  # which registry file the vectors came from
+    itos: list[str]
+    vectors: torch.Tensor  # (N, dim)
+
+
+def _glove_lines(name: str):
+    path = fetch(name)
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as z:
+            member = next(n for n in z.namelist() if n.endswith(".txt"))
+            with z.open(member) as f:
+                for raw in f:
+                    yield raw.decode("utf-8")
+    else:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            yield from f
+
+
+def load_glove(dim: int = 100, words=None, fallback: bool = True) -> GloVe:
+    """GloVe 6B vectors of size ``dim`` (50 or 100), only for ``words`` if given.
+
+    For 100-d the official zip is used (from the cache, else downloaded). When it cannot be
+    had and ``fallback`` is true, the 50-d vectors are used instead and that is printed:
+    offline copies of this course carry only the 50-d file.
+    """
+    candidates = {100: ["glove.6B.100d"], 50: ["glove.6B.50d.txt.gz", "glove.6B.50d"]}
+    if dim not in candidates:
+        raise ValueError(f"dim={dim}: this course registers GloVe 6B with dim 50 or 100")
+    names = candidates[dim] + (candidates[50] if dim == 100 and fallback else [])
+    names.sort(key=lambda n: not is_cached(n))  # a verified cached file first: no network
+    errors = []
+    for name in names:
+        try:
+            fetch(name)
+        except DataError as err:
+            errors.append(str(err))
+            continue
+        got = 50 if "50d" in name else 100
+        if got != dim:
+            reason = errors[0].splitlines()[0] if errors else ""
+            print(f"GloVe {dim}-d could not be had ({reason}); using the {got}-d vectors "
+                  f"from {name} instead. Results with 50-d are a little lower.")
+        wanted = None if words is None else set(words)
+        itos, rows = [], []
+        for line in _glove_lines(name):
+            word, _, rest = line.rstrip("\n").partition(" ")
+            if wanted is not None and word not in wanted:
+                continue
+            values = rest.split(" ")
+            if len(values) != got:
+                continue
+            itos.append(word)
+            rows.append([float(v) for v in values])
+        return GloVe(got, name, itos, torch.tensor(rows, dtype=torch.float32).reshape(-1, got))
+    raise DataNotFoundError("No GloVe vectors could be had:\n" + "\n".join(errors))
+
+
+def load_conll2000(split: str = "train") -> list[list[tuple[str, str, str]]]:
+    """CoNLL-2000 sentences: each a list of ``(word, pos_tag, chunk_tag)``."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split={split!r}: use 'train' or 'test'")
+    sentences, current = [], []
+    with gzip.open(fetch(f"conll2000_{split}"), "rt", encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                if current:
+                    sentences.append(current)
+                current = []
+            else:
+                current.append(tuple(parts))
+    if current:
+        sentences.append(current)
+    return sentences

@@ -1,0 +1,82 @@
+"""The project's own files: environment.yml vs pyproject.toml, the test harness, the CLI."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_environment_yml_names_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = set(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted |= set(extra)
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = {r for r in pip_section if not r.startswith("-")}
+    # Same names and the same version bounds, both ways.
+    assert {_name(r): r.replace(" ", "") for r in listed} == {_name(r): r.replace(" ", "") for r in wanted}
+    conda_python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    assert conda_python.removeprefix("python") == project["requires-python"]
+
+
+def test_package_dependencies_stay_minimal():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {_name(r) for r in project["dependencies"]}
+    assert names == {"torch", "numpy", "matplotlib", "tqdm", "pooch"}
+    assert not {"jupyterlab", "torchtext", "d2l", "torchvision"} & names
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "./course.sh test" in readme and "./course.sh test" in ci
+    assert "./course.sh lab" in readme
+
+
+def _notebook(cells):
+    return {"cells": [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+                       "outputs": [], "source": src} for i, src in enumerate(cells)],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def _run_pytest(folder):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax", "--nbval-current-env",
+                           "-p", "no:cacheprovider", "--rootdir", str(folder), str(folder)],
+                          capture_output=True, text=True, cwd=folder, env=env, timeout=300)
+
+
+def test_nbval_harness_passes_a_good_notebook_and_fails_a_broken_one(tmp_path):
+    (tmp_path / "good.ipynb").write_text(json.dumps(_notebook(["x = 1 + 1", "assert x == 2"])))
+    result = _run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "bad.ipynb").write_text(json.dumps(_notebook(["assert 1 + 1 == 3, 'claim failed'"])))
+    result = _run_pytest(tmp_path)
+    assert result.returncode == 1 and "claim failed" in result.stdout
+
+
+def test_cli_info_and_download_errors(tmp_path):
+    env = dict(os.environ, LSTM_TEACH_DATA=str(tmp_path), LSTM_TEACH_OFFLINE="1")
+    info = subprocess.run([sys.executable, "-m", "lstm_teach", "info"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert info.returncode == 0 and str(tmp_path) in info.stdout and "timemachine" in info.stdout
+    dl = subprocess.run([sys.executable, "-m", "lstm_teach", "download", "timemachine"],
+                        capture_output=True, text=True, env=env, timeout=120)
+    assert dl.returncode == 1 and "LSTM_TEACH_OFFLINE" in dl.stdout + dl.stderr
+    bad = subprocess.run([sys.executable, "-m", "lstm_teach", "download", "nope"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "unknown data set" in bad.stdout
