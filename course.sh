@@ -40,7 +40,9 @@ if [ -d ../shared/data ]; then
 fi
 
 if [ "$command" = lab ]; then
-  exec python -m jupyter lab notebooks/ "$@"
+  root_flag=()
+  [ "$(id -u)" = 0 ] && root_flag=(--allow-root)  # containers and course machines often run as root
+  exec python -m jupyter lab notebooks/ "${root_flag[@]}" "$@"
 fi
 # Quick mode unless the caller chose (LSTM_TEACH_QUICK=0 runs the notebooks in full).
 export LSTM_TEACH_QUICK=${LSTM_TEACH_QUICK:-1}
