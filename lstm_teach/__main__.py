@@ -1,14 +1,19 @@
-"""Command line: ``python -m lstm_teach {info,download}``.
+"""Command line: ``python -m lstm_teach {info,download,test}``.
 
 ``download`` prepares a machine before class (data sets fetched and verified, or copied from a
-folder with ``--from``); ``info`` prints what a teacher checks first.
+folder with ``--from``); ``info`` prints what a teacher checks first; ``test`` runs the test
+suite of a checkout (unit tests + every notebook) wherever the package is installed, e.g. on
+Colab's GPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import subprocess
 import sys
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
@@ -60,6 +65,23 @@ def _download(names: list[str], everything: bool, source: str | None) -> int:
     return 1 if failed else 0
 
 
+def _test(full: bool, pytest_args: list[str]) -> int:
+    root = next((p for p in [Path.cwd(), *Path.cwd().parents]
+                 if (p / "pyproject.toml").is_file() and (p / "notebooks").is_dir()
+                 and 'name = "lstm-teach"' in (p / "pyproject.toml").read_text()), None)
+    if root is None:
+        print("Run this inside a checkout of the repository (git clone it, then cd into it).")
+        return 2
+    try:
+        import nbval  # noqa: F401
+    except ImportError:
+        print('The test tools are missing: pip install -e ".[test]" in the checkout first.')
+        return 2
+    env = dict(os.environ, LSTM_TEACH_QUICK="0" if full else "1")
+    print(f"running the test suite in {'full' if full else 'quick'} mode on {config.get_device()}")
+    return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=root, env=env)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lstm_teach", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,7 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     dl.add_argument("--all", action="store_true", help="every data set with a download URL")
     dl.add_argument("--from", dest="source", metavar="DIR",
                     help="copy verified files from this folder instead of downloading")
-    args = parser.parse_args(argv)
+    test = sub.add_parser("test", help="run the test suite of this checkout (quick mode unless --full)")
+    test.add_argument("--full", action="store_true", help="run the notebooks in full mode")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "test":
+        return _test(args.full, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "info":
         return _info()
     if not (args.names or args.all or args.source):
