@@ -58,6 +58,8 @@ def _check_input(rnn: nn.Module, x: torch.Tensor) -> None:
             f"step_gradient_norms needs nn.RNN, nn.GRU, nn.LSTM or one of their cells, got "
             f"{type(rnn).__name__}; for a model that wraps one, pass the recurrent layer itself "
             f"(e.g. model.rnn) and put the rest of the model in loss_fn")
+    if isinstance(rnn, nn.LSTM) and rnn.proj_size > 0:
+        raise ValueError("an LSTM with proj_size > 0 is not supported; measure one with proj_size=0")
     if isinstance(rnn, _LAYERS) and rnn.bidirectional:
         raise ValueError("a bidirectional layer has no single state per step: measure each direction "
                          "with its own unidirectional layer")
@@ -66,6 +68,9 @@ def _check_input(rnn: nn.Module, x: torch.Tensor) -> None:
         raise ValueError(
             f"x must be a batch-first float tensor (B, T, D), got shape {shape}; for one sequence "
             f"of shape (T, D) use x.unsqueeze(0), for token ids one-hot encode or embed them first")
+    if not x.is_floating_point():
+        raise ValueError(f"x must be a float tensor (B, T, D), got dtype {x.dtype}; one-hot encode or "
+                         f"embed token ids first")
     if x.shape[-1] != rnn.input_size:
         raise ValueError(f"x has D={x.shape[-1]} features per step but the module expects "
                          f"input_size={rnn.input_size}")
@@ -106,14 +111,22 @@ def step_gradient_norms(rnn: nn.Module, x: torch.Tensor, loss_fn=None, state0=No
     is_lstm = isinstance(rnn, (nn.LSTM, nn.LSTMCell))
     is_cell = isinstance(rnn, _CELLS)
     hs, cs = [], []
+    if is_lstm and state is None:
+        H = rnn.hidden_size
+        zeros = x.new_zeros((B, H) if is_cell else (rnn.num_layers, B, H))
+        state = (zeros, zeros)
+    if is_lstm and not is_cell:
+        state = (list(state[0].unbind(0)), list(state[1].unbind(0)))  # per layer
     with torch.enable_grad():
         for t in range(T):
             x_t = x[:, t]  # (B, D)
-            if is_cell:
-                state = rnn(x_t, state)  # h (B, H), or (h, C) for an LSTM cell
+            if is_lstm:
+                state = _lstm_step(rnn, x_t, state)  # (h, C), written out so that C_t feeds h_t
+            elif is_cell:
+                state = rnn(x_t, state)  # h (B, H)
             else:
                 step_in = x_t[:, None] if rnn.batch_first else x_t[None]  # one step, (B, 1, D) or (1, B, D)
-                _, state = rnn(step_in, state)  # h (layers, B, H), or (h, C)
+                _, state = rnn(step_in, state)  # h (layers, B, H)
             h, c = state if is_lstm else (state, None)
             hs.append(h)
             if c is not None:
@@ -122,13 +135,51 @@ def step_gradient_norms(rnn: nn.Module, x: torch.Tensor, loss_fn=None, state0=No
         loss = h_top.sum() if loss_fn is None else loss_fn(h_top)
         if loss.dim() != 0:
             raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
-        grads = torch.autograd.grad(loss, hs + cs, allow_unused=True)
+        # one entry per step; an LSTM layer keeps a list with one tensor per layer
+        per_step = [list(v) if isinstance(v, list) else [v] for v in hs + cs]
+        flat = [v for vs in per_step for v in vs]
+        grads = iter(torch.autograd.grad(loss, flat, allow_unused=True))
 
-    def norms(gs):
-        return torch.stack([torch.zeros(()) if g is None else g.detach().norm().cpu() for g in gs])
+    def norm(vs):  # Frobenius norm over batch and layers of one step's gradient
+        gs = [next(grads) for _ in vs]
+        return torch.sqrt(sum(torch.zeros((), dtype=torch.float64) if g is None
+                              else g.detach().double().pow(2).sum().cpu() for g in gs))
 
-    return StepGradients(t=torch.arange(1, T + 1), h=norms(grads[:T]),
-                         c=norms(grads[T:]) if is_lstm else None, loss=loss.item())
+    norms = torch.stack([norm(vs) for vs in per_step])  # (T,) or (2T,) for an LSTM
+    return StepGradients(t=torch.arange(1, T + 1), h=norms[:T].to(x.dtype),
+                         c=norms[T:].to(x.dtype) if is_lstm else None, loss=loss.item())
+
+
+def _lstm_step(rnn: nn.LSTM | nn.LSTMCell, x_t, state):
+    """One LSTM step from the module's own weights, every layer: returns (h_t, C_t).
+
+    PyTorch's fused LSTM kernels return h_t and C_t side by side, so in autograd's graph C_t is
+    not an input of h_t, and the gradient "with respect to C_t" would miss the path through
+    h_t = o * tanh(C_t). Writing the step out keeps that path (and gives the same numbers).
+    """
+    h_prev, c_prev = state
+    if isinstance(rnn, nn.LSTMCell):
+        layers = [(rnn.weight_ih, rnn.weight_hh, rnn.bias_ih if rnn.bias else None,
+                   rnn.bias_hh if rnn.bias else None)]
+        h_prev, c_prev = h_prev[None], c_prev[None]  # (1, B, H)
+    else:
+        layers = [(getattr(rnn, f"weight_ih_l{k}"), getattr(rnn, f"weight_hh_l{k}"),
+                   getattr(rnn, f"bias_ih_l{k}", None), getattr(rnn, f"bias_hh_l{k}", None))
+                  for k in range(rnn.num_layers)]
+    hs, cs, inp = [], [], x_t
+    for k, (W_ih, W_hh, b_ih, b_hh) in enumerate(layers):
+        z = inp @ W_ih.T + h_prev[k] @ W_hh.T  # (B, 4H), blocks i, f, g, o
+        if b_ih is not None:
+            z = z + b_ih + b_hh
+        z_i, z_f, z_g, z_o = z.chunk(4, dim=-1)
+        c = torch.sigmoid(z_f) * c_prev[k] + torch.sigmoid(z_i) * torch.tanh(z_g)  # C_t = f C_{t-1} + i g
+        h = torch.sigmoid(z_o) * torch.tanh(c)  # h_t = o tanh(C_t)
+        hs.append(h)
+        cs.append(c)
+        inp = h  # the next layer reads this one's h_t (dropout between layers is not applied)
+    if isinstance(rnn, nn.LSTMCell):
+        return hs[0], cs[0]
+    return hs, cs  # lists of (B, H), one per layer: each C_t is an input of its h_t
 
 
 def log_decay_rate(norms: torch.Tensor, skip: int = 0) -> float:

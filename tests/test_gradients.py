@@ -42,20 +42,32 @@ def test_linear_rnn_gradient_norms_match_the_closed_form(kind):
     assert g.c is None and g.t.tolist() == list(range(1, T + 1))
 
 
-def test_lstm_constant_gates_give_the_constant_error_carousel():
-    # With W_hh = 0 and W_ih = 0 the gates are constants and h_{t-1} has no effect, so
-    # dL/dC_t = f^{T-t} dL/dC_T exactly, and dL/dh_t = 0 for t < T.
+@pytest.mark.parametrize("kind", ["cell", "layer"])
+def test_lstm_constant_gates_give_the_constant_error_carousel(kind):
+    # With W_hh = 0 and W_ih = 0 the gates are constants and h_{t-1} has no effect, so with
+    # L = sum(h_T): dL/dC_T = o (1 - tanh^2 C_T), dL/dC_t = f^{T-t} dL/dC_T, dL/dh_t = 0 for t < T.
     H, D, B, T = 3, 2, 1, 10
-    cell = nn.LSTMCell(D, H).double()
+    lstm = (nn.LSTMCell(D, H) if kind == "cell" else nn.LSTM(D, H, batch_first=True)).double()
+    b = torch.tensor([0.3] * H + [1.0] * H + [0.5] * H + [0.2] * H, dtype=torch.float64)
     with torch.no_grad():
-        cell.weight_ih.zero_()
-        cell.weight_hh.zero_()
-        cell.bias_hh.zero_()
-        cell.bias_ih.copy_(torch.tensor([0.3] * H + [1.0] * H + [0.5] * H + [0.2] * H))
-    f = torch.sigmoid(torch.tensor(1.0, dtype=torch.float64))
-    g = step_gradient_norms(cell, torch.randn(B, T, D, dtype=torch.float64))
+        for name, p in lstm.named_parameters():
+            p.copy_(b if name.startswith("bias_ih") else torch.zeros_like(p))
+    i, f, g_, o = torch.sigmoid(b[0]), torch.sigmoid(b[H]), torch.tanh(b[2 * H]), torch.sigmoid(b[3 * H])
+    C_T = sum(i * g_ * f ** k for k in range(T))  # C_t = f C_{t-1} + i g from C_0 = 0
+    g = step_gradient_norms(lstm, torch.randn(B, T, D, dtype=torch.float64))
+    expected_T = (o * (1 - torch.tanh(C_T) ** 2)) * H ** 0.5  # norm of H equal entries
+    torch.testing.assert_close(g.c[-1], expected_T, rtol=1e-12, atol=0)
     torch.testing.assert_close(g.c / g.c[-1], f ** (T - g.t).double(), rtol=1e-12, atol=0)
     assert (g.h[:-1] == 0).all() and g.h[-1] > 0
+
+
+def test_lstm_unrolled_steps_match_nn_lstm():
+    # The written-out step gives nn.LSTM's own h_T (2 layers), so the loss is the same.
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 4, num_layers=2, batch_first=True).double()
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    _, (h_n, _) = lstm(x)
+    assert step_gradient_norms(lstm, x).loss == pytest.approx(h_n[-1].sum().item(), abs=1e-12)
 
 
 def test_multilayer_lstm_and_gru_run_and_custom_loss():
