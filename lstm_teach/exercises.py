@@ -16,11 +16,82 @@ def report(ok: bool, right: str, wrong: str) -> bool:
 
 
 # ---------------------------------------------------------------- notebook 01
+__all__ += ["check_steps_to_vanish", "check_clip_by_norm"]
 
+
+def check_steps_to_vanish(answer: int, gain: float = 0.5, ratio: float = 1e-6) -> bool:
+    """Exercise 01: the fewest steps back k after which the BPTT bound guarantees
+    ||dL/dh_{T-k}|| <= ratio * ||dL/dh_T|| for W_hh = gain * (orthogonal), i.e. gain^k <= ratio."""
+    import math
+
+    right = math.ceil(math.log(ratio) / math.log(gain) - 1e-12)
+    return report(int(answer) == right,
+                  f"Right: {gain}^{right} = {gain ** right:.2e} <= {ratio:g}, and {gain}^{right - 1} is not.",
+                  f"Not quite: solve {gain}^k <= {ratio:g} for the smallest whole k (take logarithms; "
+                  f"dividing by ln {gain} < 0 flips the inequality).")
+
+
+def check_clip_by_norm(clip_fn) -> bool:
+    """Exercise 01: ``clip_fn(grads, max_norm)`` must return the list of gradients rescaled as
+    ``torch.nn.utils.clip_grad_norm_`` does (one global norm over all tensors)."""
+    import torch
+
+    g = torch.Generator().manual_seed(1)
+    ok = True
+    for max_norm in (0.5, 100.0):
+        grads = [torch.randn(3, 4, generator=g), torch.randn(5, generator=g) * 10]
+        params = [torch.nn.Parameter(t.clone()) for t in grads]
+        for p, t in zip(params, grads):
+            p.grad = t.clone()
+        torch.nn.utils.clip_grad_norm_(params, max_norm)
+        got = clip_fn([t.clone() for t in grads], max_norm)
+        ok = ok and len(got) == 2 and all(torch.allclose(a, p.grad, atol=1e-6) for a, p in zip(got, params))
+    return report(ok, "Right: one norm over all gradients, and no change when it is already small.",
+                  "Not quite: compute ONE norm over all tensors together, scale every tensor by "
+                  "max_norm / norm, and only when norm > max_norm.")
 
 
 # ---------------------------------------------------------------- notebook 02
+__all__ += ["check_lstm_param_count", "check_lstm_step", "check_forget_bias_for_memory"]
 
+
+def check_lstm_param_count(answer: int, input_size: int, hidden: int, kind: str = "lstm") -> bool:
+    """Exercise 02: parameters of a one-layer ``nn.LSTM`` (4 blocks) or ``nn.GRU`` (3 blocks)."""
+    blocks = {"lstm": 4, "gru": 3, "rnn": 1}[kind]
+    right = blocks * (hidden * (input_size + hidden) + 2 * hidden)
+    return report(int(answer) == right, f"Right: {right} parameters.",
+                  f"Not quite: each of the {blocks} blocks has W_x ({hidden}x{input_size}), "
+                  f"W_h ({hidden}x{hidden}) and, in PyTorch, two bias vectors of {hidden}.")
+
+
+def check_lstm_step(step_fn) -> bool:
+    """Exercise 02: ``step_fn(x, h_prev, c_prev, weight_ih, weight_hh, bias)`` must return
+    ``(h_t, c_t)`` equal to ``nn.LSTMCell`` (weights stacked i, f, g, o; bias = b_ih + b_hh)."""
+    import torch
+
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(3, 4).double()
+    x, h, c = (torch.randn(2, n, dtype=torch.float64) for n in (3, 4, 4))
+    h_ref, c_ref = cell(x, (h, c))
+    with torch.no_grad():
+        got = step_fn(x, h, c, cell.weight_ih, cell.weight_hh, cell.bias_ih + cell.bias_hh)
+    ok = (isinstance(got, tuple) and len(got) == 2 and got[0].shape == h_ref.shape
+          and torch.allclose(got[0], h_ref, atol=1e-10) and torch.allclose(got[1], c_ref, atol=1e-10))
+    return report(ok, "Right: your step equals nn.LSTMCell.",
+                  "Not quite: check the order of the blocks (i, f, g, o), tanh for g and for C_t in H_t, "
+                  "and that you return (h_t, c_t).")
+
+
+def check_forget_bias_for_memory(answer: float, steps: int = 100, keep: float = 0.5) -> bool:
+    """Exercise 02: the forget-gate bias b_f (other inputs to the gate 0) for which
+    f^steps = keep, i.e. f = keep^(1/steps) and b_f = ln(f / (1 - f))."""
+    import math
+
+    f = keep ** (1 / steps)
+    right = math.log(f / (1 - f))
+    return report(abs(float(answer) - right) < 0.01,
+                  f"Right: f = {f:.5f}, so b_f = logit(f) = {right:.3f}.",
+                  f"Not quite: first solve f^{steps} = {keep} for f, then invert the sigmoid: b = ln(f / (1 - f)).")
 
 
 # ---------------------------------------------------------------- notebook 03

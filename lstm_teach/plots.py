@@ -25,7 +25,199 @@ def use_course_style(dpi: int = 80) -> None:
 
 
 # ---------------------------------------------------------------- notebooks 01 and 02
+# Gradients through time (01) and the LSTM cell (02). The measurements come from
+# lstm_teach.gradients and lstm_teach.tasks; these functions only draw them.
 
+__all__ += [
+    "plot_gradient_norms", "plot_activation_derivatives", "plot_accuracy_vs_T",
+    "plot_learning_curves", "plot_gradient_heatmap", "draw_lstm_cell", "plot_lstm_step",
+]
+
+
+def _axes(ax, figsize=None):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def plot_gradient_norms(curves, ax=None, title="gradient norm through time", ylabel=r"$\|\partial L/\partial h_t\|$",
+                        bounds=None):
+    """Log-scale ||dL/dh_t|| against t, one line per entry of ``curves`` ({label: norms over t = 1..T}).
+
+    ``bounds`` ({label: norms}) are drawn dashed in the same colour as the curve of that label.
+    """
+    import torch
+
+    ax = _axes(ax)
+    for label, norms in curves.items():
+        norms = torch.as_tensor(norms, dtype=torch.float64)
+        t = torch.arange(1, len(norms) + 1)
+        line, = ax.semilogy(t, norms, label=label)
+        if bounds and label in bounds:
+            ax.semilogy(t, torch.as_tensor(bounds[label]), "--", color=line.get_color(), lw=1,
+                        label=f"bound, {label}")
+    ax.set_xlabel("time step t (the loss is computed at t = T)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_activation_derivatives(axes=None):
+    """tanh' and sigmoid' side by side, with their maxima (1 and 1/4) marked."""
+    import torch
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(7.5, 3.0), sharey=True, layout="constrained")
+    a = torch.linspace(-6, 6, 400)
+    for ax, name, f, top in ((axes[0], "tanh", torch.tanh, 1.0), (axes[1], "sigmoid", torch.sigmoid, 0.25)):
+        y = f(a)
+        dy = 1 - y ** 2 if name == "tanh" else y * (1 - y)
+        ax.plot(a, y, label=name, color="0.6")
+        ax.plot(a, dy, label=f"{name}'", lw=2)
+        ax.axhline(top, ls="--", color="C3", lw=1)
+        ax.text(-5.8, top + 0.04, f"max {name}' = {top:g}", color="C3", fontsize=9)
+        ax.set_xlabel("pre-activation a")
+        ax.set_title(f"{name} and its derivative")
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_ylim(-1.1, 1.25)
+    return axes
+
+
+def plot_accuracy_vs_T(Ts, results, chance=None, ax=None, title="recall the first symbol after T steps"):
+    """Held-out accuracy against sequence length T, one line per model ({kind: [acc per T]})."""
+    ax = _axes(ax)
+    for kind, accs in results.items():
+        ax.plot(Ts, accs, "o-", label=kind.upper())
+    if chance is not None:
+        ax.axhline(chance, ls="--", color="0.5", lw=1, label="chance")
+    ax.set_xlabel("sequence length T (steps between the symbol and the question)")
+    ax.set_ylabel("held-out accuracy")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_learning_curves(histories, ax=None, smooth=20, title="training loss", chance_loss=None):
+    """Training loss against step ({label: [(step, loss, acc), ...]}), moving average of ``smooth``."""
+    import numpy as np
+
+    ax = _axes(ax)
+    for label, history in histories.items():
+        steps = np.array([s for s, _, _ in history])
+        loss = np.array([l for _, l, _ in history])
+        k = max(1, min(smooth, len(loss)))
+        avg = np.convolve(loss, np.ones(k) / k, mode="valid")
+        ax.plot(steps[k - 1:], avg, label=label)
+    if chance_loss is not None:
+        ax.axhline(chance_loss, ls="--", color="0.5", lw=1, label="chance (ln K)")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"cross-entropy (mean of {smooth} steps)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_gradient_heatmap(norms, steps, ax=None, title=r"$\log_{10}\|\partial L/\partial C_t\|$ during training"):
+    """A heatmap of log10 gradient norms: rows are training steps, columns time steps t = 1..T."""
+    import numpy as np
+
+    ax = _axes(ax)
+    values = np.log10(np.maximum(np.asarray(norms, dtype=float), 1e-30))
+    T = values.shape[1]
+    im = ax.imshow(values, aspect="auto", origin="lower", cmap="viridis",
+                   extent=(0.5, T + 0.5, steps[0], steps[-1]))
+    ax.figure.colorbar(im, ax=ax, label="log10 norm")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("training step")
+    ax.set_title(title)
+    ax.grid(False)
+    return ax
+
+
+def draw_lstm_cell(ax=None):
+    """A diagram of one LSTM step in d2l's notation: three gates, the candidate, C and H."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    ax = _axes(ax, figsize=(7.5, 4.2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 6)
+    ax.axis("off")
+    ax.add_patch(FancyBboxPatch((0.8, 0.6), 8.4, 4.6, boxstyle="round,pad=0.1", fc="#f4f4f4", ec="0.6"))
+
+    def arrow(p, q, **kw):
+        ax.add_patch(FancyArrowPatch(p, q, arrowstyle="-|>", mutation_scale=12, lw=1.4,
+                                     color=kw.pop("color", "0.2"), **kw))
+
+    def box(x, y, text, fc):
+        ax.text(x, y, text, ha="center", va="center", fontsize=10,
+                bbox=dict(boxstyle="round,pad=0.3", fc=fc, ec="0.3"))
+
+    def op(x, y, text):
+        ax.text(x, y, text, ha="center", va="center", fontsize=12,
+                bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec="0.3"))
+
+    # the memory-cell highway along the top
+    arrow((0.0, 4.6), (3.0, 4.6), color="C3")
+    op(3.2, 4.6, "×")
+    arrow((3.4, 4.6), (5.3, 4.6), color="C3")
+    op(5.5, 4.6, "+")
+    arrow((5.7, 4.6), (10.0, 4.6), color="C3")
+    ax.text(0.05, 4.8, r"$C_{t-1}$", fontsize=11, color="C3")
+    ax.text(9.4, 4.8, r"$C_t$", fontsize=11, color="C3")
+    # inputs along the bottom
+    ax.text(0.05, 1.0, r"$H_{t-1}$", fontsize=11)
+    ax.text(1.9, 0.05, r"$X_t$", fontsize=11)
+    ax.plot([0.6, 6.9], [1.1, 1.1], color="0.2", lw=1.4)
+    arrow((2.1, 0.35), (2.1, 1.05))
+    gates = [(3.2, r"$F_t$" "\n" r"$\sigma$", "#cfe3f7"), (4.4, r"$I_t$" "\n" r"$\sigma$", "#cfe3f7"),
+             (5.5, r"$\tilde C_t$" "\n" r"tanh", "#fde2c8"), (6.9, r"$O_t$" "\n" r"$\sigma$", "#cfe3f7")]
+    for x, text, fc in gates:
+        arrow((x, 1.15), (x, 1.75))
+        box(x, 2.3, text, fc)
+    arrow((3.2, 2.85), (3.2, 4.35))  # F -> x on the highway
+    op(5.0, 3.5, "×")
+    arrow((4.4, 2.85), (4.85, 3.3))  # I -> x
+    arrow((5.5, 2.85), (5.15, 3.3))  # C~ -> x
+    arrow((5.0, 3.75), (5.35, 4.4))  # product -> +
+    box(7.9, 3.7, "tanh", "#fde2c8")
+    arrow((7.9, 4.55), (7.9, 4.0))  # C_t -> tanh
+    op(7.9, 2.3, "×")
+    arrow((7.25, 2.3), (7.65, 2.3))  # O -> x
+    arrow((7.9, 3.4), (7.9, 2.55))  # tanh(C) -> x
+    arrow((8.15, 2.3), (10.0, 2.3))
+    ax.text(9.4, 2.45, r"$H_t$", fontsize=11)
+    ax.text(0.9, 5.45, r"$C_t = F_t \odot C_{t-1} + I_t \odot \tilde C_t$,   $H_t = O_t \odot \tanh(C_t)$",
+            fontsize=10)
+    ax.set_title("one LSTM step (gates: σ = sigmoid; ⊙ = elementwise product)", fontsize=10)
+    return ax
+
+
+def plot_lstm_step(i, f, g, o, c_prev, c, h, axes=None):
+    """Bar plots of one LSTM step for a few units: the gates, then C_{t-1}, C_t and H_t."""
+    import numpy as np
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
+    values = [np.asarray(v, dtype=float).ravel() for v in (i, f, g, o, c_prev, c, h)]
+    n = len(values[0])
+    width = 0.8 / 4
+    for k, (name, v) in enumerate(zip(["input I", "forget F", "candidate C~", "output O"], values[:4])):
+        axes[0].bar(np.arange(n) + (k - 1.5) * width, v, width, label=name)
+    axes[0].set_ylim(-1.05, 1.05)
+    axes[0].set_title("gate values")
+    width = 0.8 / 3
+    for k, (name, v) in enumerate(zip([r"$C_{t-1}$", r"$C_t$", r"$H_t$"], values[4:])):
+        axes[1].bar(np.arange(n) + (k - 1) * width, v, width, label=name)
+    axes[1].set_title("memory cell and hidden state")
+    lim = max(1.05, max(abs(v).max() for v in values[4:]) * 1.1)
+    axes[1].set_ylim(-lim, lim)
+    for ax in axes:
+        ax.set_xticks(range(n), [f"unit {u}" for u in range(n)])
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.legend(fontsize=7, loc="lower left")
+    return axes
 
 
 # ---------------------------------------------------------------- notebooks 03 and 04
