@@ -5,6 +5,9 @@ Modules, each readable on its own:
 * :mod:`lstm_teach.config`: quick mode, seeds, device, the data folder.
 * :mod:`lstm_teach.data`: the data-set registry, checksummed downloads, loaders.
 * :mod:`lstm_teach.text`: tokenizers, ``Vocab``, language-model and bucketed batches.
+* :mod:`lstm_teach.gradients`: per-step gradient norms and the LSTM cell Jacobian (01, 02).
+* :mod:`lstm_teach.tasks`: the recall-the-first-symbol memory task and its training (01, 02).
+* :mod:`lstm_teach.plots`, :mod:`lstm_teach.exercises`: figures and exercise checks.
 
 The approach follows *Dive into Deep Learning* (Zhang, Lipton, Li and Smola, d2l.ai),
 chapters 9 and 10 (8 and 9 of the Chinese edition), rewritten for a current PyTorch stack.
