@@ -190,9 +190,9 @@ class TaggerConfig:
     word_dropout: float = 0.05  # chance that a training word is replaced by <unk>, so the
     #                            model also learns to tag from characters alone
     max_word_len: int = 20  # longer words keep their first 10 and last 10 characters
-    epochs: int = 8  # passes over the training sentences
-    batch_size: int = 32  # sentences per batch
-    lr: float = 2e-3  # Adam learning rate
+    epochs: int = 10  # passes over the training sentences (the best one is kept)
+    batch_size: int = 16  # sentences per batch; small batches = more updates per epoch
+    lr: float = 3e-3  # Adam learning rate
     grad_clip: float = 5.0  # clip the gradient norm (Lample et al. clip at 5)
     seed: int = 0  # initialisation, batch order and word dropout
 
@@ -484,7 +484,7 @@ class Tagger:
             if unseen:
                 print(f"unseen in training ({len(unseen)}): {', '.join(unseen)}")
             if no_vector:
-                print(f"  of these, tagged from characters alone (no word vector): {', '.join(no_vector)}")
+                print(f"  not in the word table, tagged from characters and context: {', '.join(no_vector)}")
         return list(zip(words, tags))
 
 
