@@ -217,12 +217,13 @@ class TaggingBatches:
     def __init__(self, sentences_words, sentences_tags, word_vocab: Vocab, char_vocab: Vocab,
                  tag_vocab: Vocab, batch_size: int = 32, shuffle: bool = True, seed: int = 0,
                  max_word_len: int = 20, word_dropout: float = 0.0):
-        if sentences_tags is None:
-            sentences_tags = [["<pad>"] * len(s) for s in sentences_words]  # unknown tags
         self.word_ids = [word_vocab.encode(normalize_word(w) for w in s) for s in sentences_words]
         self.char_ids = [[char_vocab.encode(_clip_chars(w, max_word_len)) for w in s]
                          for s in sentences_words]
-        self.tag_ids = [[tag_vocab.stoi.get(t, PAD_LABEL) for t in s] for s in sentences_tags]
+        if sentences_tags is None:  # text to tag: no gold tags, nothing to count
+            self.tag_ids = [[PAD_LABEL] * len(s) for s in sentences_words]
+        else:  # a gold tag never seen in training cannot be predicted; it is not counted either
+            self.tag_ids = [[tag_vocab.stoi.get(t, PAD_LABEL) for t in s] for s in sentences_tags]
         self.buckets = BucketBatches(self.word_ids, self.tag_ids, batch_size, shuffle=shuffle,
                                      seed=seed)
         self.unk_index, self.word_dropout = word_vocab.unk_index, word_dropout
@@ -470,8 +471,9 @@ class Tagger:
         Returns ``[(word, tag), ...]``. Words never seen in training are tagged from their
         characters (and their GloVe vector, if they have one) and, with ``verbose``, named.
         """
-        if isinstance(sentence, str):
-            words = re.findall(r"\w+(?:[-'.]\w+)*|n't|'\w+|[^\w\s]", sentence)
+        if isinstance(sentence, str):  # split as the Penn Treebank does: "don't" -> do n't
+            sentence = re.sub(r"(\w)(n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1 \2", sentence)
+            words = re.findall(r"(?:[A-Za-z]\.){2,}|\w+(?:[-'.]\w+)*|n't|'\w+|[^\w\s]", sentence)
         else:
             words = [str(w) for w in sentence]
         if not words:

@@ -165,6 +165,8 @@ def test_tag_helper_handles_empty_and_unknown_words(capsys):
     assert [w for w, _ in out] == ["The", "okapi", "ate", "the", "apple", "."]
     assert all(t in tagger.tag_vocab for _, t in out)
     assert "okapi" in capsys.readouterr().out
+    words = [w for w, _ in tagger.tag("U.S. firms don't sell it, they've said.", verbose=False)]
+    assert words == ["U.S.", "firms", "do", "n't", "sell", "it", ",", "they", "'ve", "said", "."]
 
 
 def test_reports():
