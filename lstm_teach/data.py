@@ -372,7 +372,8 @@ def load_glove(dim: int = 100, words=None, fallback: bool = True) -> GloVe:
     if dim not in candidates:
         raise ValueError(f"dim={dim}: this course registers GloVe 6B with dim 50 or 100")
     names = candidates[dim] + (candidates[50] if dim == 100 and fallback else [])
-    names.sort(key=lambda n: not is_cached(n))  # a verified cached file first: no network
+    # The asked-for size first; among files of one size, a verified cached one (no network).
+    names.sort(key=lambda n: (f"{dim}d" not in n, not is_cached(n)))
     errors = []
     for name in names:
         try:

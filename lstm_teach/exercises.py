@@ -103,6 +103,27 @@ def check_forget_bias_for_memory(answer: float, steps: int = 100, keep: float = 
 
 
 # ---------------------------------------------------------------- notebook 05
+__all__ += ["check_final_states"]
+
+
+def check_final_states(fn) -> bool:
+    """Notebook 05: ``fn(h_n, num_layers)`` must return the last layer's forward and backward
+    final states of a bidirectional ``nn.LSTM``, concatenated to ``(B, 2H)``."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(1)
+    lstm = nn.LSTM(3, 4, num_layers=3, bidirectional=True, batch_first=True)
+    out, (h_n, _) = lstm(torch.randn(2, 5, 3))
+    want = torch.cat([out[:, -1, :4], out[:, 0, 4:]], dim=1)  # (B, 2H) from the outputs
+    try:
+        got = fn(h_n, 3)
+    except Exception as err:  # a student's bug: say what happened, do not stop the notebook
+        return report(False, "", f"your function raised {type(err).__name__}: {err}")
+    ok = torch.is_tensor(got) and got.shape == want.shape and torch.allclose(got, want)
+    return report(ok, "right: h_n.view(num_layers, 2, B, H)[-1] holds the last layer's two directions",
+                  f"not yet: expected shape {tuple(want.shape)} equal to the outputs' final steps; "
+                  "hint: h_n has shape (num_layers * 2, B, H), layer by layer, forward first")
 
 
 

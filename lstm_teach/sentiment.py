@@ -1,0 +1,283 @@
+"""Sentiment classification of movie reviews with a bidirectional LSTM (notebook 05).
+
+The reference model is the classic one of the torchtext-era tutorials and of d2l's
+``BiRNN`` (d2l.ai section 16.2; 15.2 of the Chinese edition): GloVe embeddings, a 2-layer
+bidirectional LSTM, the last layer's final forward and backward hidden states concatenated
+into a linear layer, trained with Adam and ``BCEWithLogitsLoss`` on packed sequences.
+
+Packing (``pack_padded_sequence``) makes each direction stop at a review's real end. On a CPU
+it is several times slower than plain padded batches (measured in notebook 05). This module
+gets the same numbers from padded batches: pads go at the end, the forward direction's state
+is read at the last real token, and the backward direction reads each review reversed
+*within its length* (pads stay at the end), so neither direction ever reads a pad before a
+real token. :class:`BiLSTM` does either, and notebook 05 asserts they agree with ``nn.LSTM``.
+
+Batches are batch-first: ``x`` is ``(B, T)`` token ids, ``lengths`` is ``(B,)``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from tqdm.auto import tqdm
+
+from .config import get_device
+from .text import Vocab, tokenize_words
+
+__all__ = [
+    "SentimentConfig", "reverse_padded", "BiLSTM", "SentimentLSTM", "glove_matrix",
+    "train_epoch", "evaluate", "fit", "predict_sentiment", "save_model", "load_model",
+]
+
+
+@dataclass
+class SentimentConfig:
+    embed_dim: int = 100  # GloVe 6B 100-d; 50 when only the offline 50-d copy is there
+    hidden: int = 256  # per direction, as in the reference
+    num_layers: int = 2
+    dropout: float = 0.5  # between LSTM layers and before the output layer
+    embed_dropout: float = 0.0  # dropout on the embeddings (0 in the reference)
+    pooling: str = "last"  # "last": final fwd/bwd states (reference); "max": max over time
+    packed: bool = False  # True: pack_padded_sequence; False: the exact padded equivalent
+    freeze_embeddings: bool = False
+
+
+def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each row of ``x`` (B, T, ...) within its length; pads stay where they are.
+
+    It is its own inverse: ``reverse_padded(reverse_padded(x, n), n) == x``.
+    """
+    B, T = x.shape[:2]
+    if lengths.shape != (B,):
+        raise ValueError(f"lengths must have shape ({B},) for a batch of {B}, got {tuple(lengths.shape)}")
+    t = torch.arange(T, device=x.device)[None, :]  # (1, T)
+    n = lengths.to(x.device)[:, None]  # (B, 1)
+    index = torch.where(t < n, n - 1 - t, t)  # (B, T)
+    return x.gather(1, index.view(B, T, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+class BiLSTM(nn.Module):
+    """A stacked bidirectional LSTM over right-padded batches, packed or not.
+
+    Each layer has a forward and a backward one-directional ``nn.LSTM``. With ``packed``
+    false, the backward one reads :func:`reverse_padded` input, so both directions see only
+    real tokens before their last real one: the result equals ``nn.LSTM(bidirectional=True)``
+    on packed sequences (:meth:`from_nn_lstm` copies such a module's weights to check it).
+    Returns the top layer's outputs ``(B, T, 2H)`` (zeros at pads) and the final states
+    ``(B, 2H)`` (forward at the last real token, backward at the first).
+    """
+
+    def __init__(self, input_size: int, hidden: int, num_layers: int = 2, dropout: float = 0.0):
+        super().__init__()
+        sizes = [input_size] + [2 * hidden] * (num_layers - 1)
+        self.fwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in sizes)
+        self.bwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in sizes)
+        self.dropout = nn.Dropout(dropout)
+        self.hidden = hidden
+
+    def _run(self, lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor, packed: bool) -> torch.Tensor:
+        if not packed:
+            return lstm(x)[0]
+        seq = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        return pad_packed_sequence(lstm(seq)[0], batch_first=True, total_length=x.shape[1])[0]
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor, packed: bool = False):
+        if x.dim() != 3:
+            raise ValueError(f"BiLSTM expects embeddings of shape (B, T, D), got {tuple(x.shape)}")
+        for k, (fwd, bwd) in enumerate(zip(self.fwd, self.bwd)):
+            if k > 0:
+                x = self.dropout(x)  # between layers only, like nn.LSTM's dropout
+            out_f = self._run(fwd, x, lengths, packed)  # (B, T, H)
+            out_b = reverse_padded(self._run(bwd, reverse_padded(x, lengths), lengths, packed), lengths)
+            x = torch.cat([out_f, out_b], dim=2)  # (B, T, 2H)
+        mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+        x = x * mask[..., None]  # (B, T, 2H), zeros at pads
+        last = x[torch.arange(x.shape[0], device=x.device), lengths.to(x.device) - 1, :self.hidden]
+        return x, torch.cat([last, x[:, 0, self.hidden:]], dim=1)  # (B, T, 2H), (B, 2H)
+
+    @torch.no_grad()
+    def from_nn_lstm(self, lstm: nn.LSTM) -> BiLSTM:
+        """Copy the weights of a bidirectional, batch-first ``nn.LSTM`` of the same sizes."""
+        if not (lstm.bidirectional and lstm.num_layers == len(self.fwd) and lstm.hidden_size == self.hidden):
+            raise ValueError("from_nn_lstm needs a bidirectional nn.LSTM with the same layers and hidden size")
+        for k, (fwd, bwd) in enumerate(zip(self.fwd, self.bwd)):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(fwd, f"{name}_l0").copy_(getattr(lstm, f"{name}_l{k}"))
+                getattr(bwd, f"{name}_l0").copy_(getattr(lstm, f"{name}_l{k}_reverse"))
+        return self
+
+
+class SentimentLSTM(nn.Module):
+    """Embedding -> :class:`BiLSTM` -> pooling -> dropout -> one logit per review."""
+
+    def __init__(self, vocab_size: int, cfg: SentimentConfig, pad_index: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        self.embedding = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=pad_index)
+        self.embedding.weight.requires_grad_(not cfg.freeze_embeddings)
+        self.embed_dropout = nn.Dropout(cfg.embed_dropout)
+        self.encoder = BiLSTM(cfg.embed_dim, cfg.hidden, cfg.num_layers, cfg.dropout)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.fc = nn.Linear(2 * cfg.hidden, 1)
+        if cfg.pooling not in ("last", "max"):
+            raise ValueError(f"pooling={cfg.pooling!r}: use 'last' or 'max'")
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 2:
+            raise ValueError(f"expected token ids of shape (B, T), got {tuple(x.shape)}")
+        e = self.embed_dropout(self.embedding(x))  # (B, T, E)
+        outputs, last = self.encoder(e, lengths, packed=self.cfg.packed)  # (B, T, 2H), (B, 2H)
+        if self.cfg.pooling == "max":
+            pad = torch.arange(x.shape[1], device=x.device)[None, :] >= lengths.to(x.device)[:, None]
+            last = outputs.masked_fill(pad[..., None], float("-inf")).max(dim=1).values  # (B, 2H)
+        return self.fc(self.dropout(last)).squeeze(1)  # (B,) logits
+
+
+def glove_matrix(vocab: Vocab, glove) -> tuple[torch.Tensor, float]:
+    """An embedding matrix for ``vocab`` from GloVe vectors, and the share of words found.
+
+    Words GloVe does not know get small random vectors; ``<pad>`` and ``<unk>`` get zeros.
+    """
+    index = {w: i for i, w in enumerate(glove.itos)}
+    weights = torch.randn(len(vocab), glove.dim) * 0.1
+    found = 0
+    for i, word in enumerate(vocab.itos):
+        if word in index:
+            weights[i] = glove.vectors[index[word]]
+            found += 1
+    for special in (vocab.pad_index, vocab.unk_index):
+        if special is not None:
+            weights[special] = 0.0
+    return weights, found / len(vocab)
+
+
+def train_epoch(model, batches, optimizer, device=None, clip: float = 5.0, desc="train") -> dict:
+    """One pass over ``batches`` of ``(x, lengths, y)``; returns loss, accuracy, samples/s."""
+    device = device or get_device()
+    model.train()
+    loss_fn = nn.BCEWithLogitsLoss()
+    total, correct, loss_sum, start = 0, 0, 0.0, time.perf_counter()
+    for x, lengths, y in tqdm(batches, desc=desc, leave=False):
+        x, y = x.to(device), y.to(device).float()
+        logits = model(x, lengths)
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        total += len(y)
+        loss_sum += loss.item() * len(y)
+        correct += ((logits > 0) == (y > 0.5)).sum().item()
+    return {"loss": loss_sum / total, "acc": correct / total,
+            "samples_per_s": total / (time.perf_counter() - start)}
+
+
+@torch.no_grad()
+def evaluate(model, batches, device=None, return_predictions: bool = False) -> dict:
+    """Loss and accuracy on ``batches``; with ``return_predictions``, the probabilities,
+    labels and lengths too (in batch order)."""
+    device = device or get_device()
+    model.eval()
+    loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
+    probs, labels, lens, loss_sum = [], [], [], 0.0
+    for x, lengths, y in batches:
+        logits = model(x.to(device), lengths)
+        loss_sum += loss_fn(logits, y.to(device).float()).item()
+        probs.append(torch.sigmoid(logits).cpu())
+        labels.append(y)
+        lens.append(lengths)
+    p, y, n = torch.cat(probs), torch.cat(labels), torch.cat(lens)
+    result = {"loss": loss_sum / len(y), "acc": ((p > 0.5) == (y > 0.5)).float().mean().item()}
+    if return_predictions:
+        result.update(probs=p, labels=y, lengths=n)
+    return result
+
+
+def fit(model, train_batches, valid_batches, epochs: int, lr: float = 1e-3, device=None,
+        patience: int | None = None, schedule: bool = False) -> dict:
+    """Train with Adam; keep the weights of the best validation epoch (early stopping).
+
+    ``schedule`` decays the learning rate along a cosine over the epochs. ``patience``
+    stops after that many epochs without a better validation accuracy. Returns a history
+    of per-epoch train/validation loss and accuracy, seconds per epoch and the best epoch.
+    """
+    device = device or get_device()
+    model.to(device)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs) if schedule else None
+    history = {k: [] for k in ("train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")}
+    best, best_state, waited = -math.inf, None, 0
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        tr = train_epoch(model, train_batches, optimizer, device, desc=f"epoch {epoch + 1}/{epochs}")
+        va = evaluate(model, valid_batches, device)
+        if scheduler:
+            scheduler.step()
+        for key, value in [("train_loss", tr["loss"]), ("train_acc", tr["acc"]), ("valid_loss", va["loss"]),
+                           ("valid_acc", va["acc"]), ("seconds", time.perf_counter() - start)]:
+            history[key].append(value)
+        print(f"epoch {epoch + 1}: train loss {tr['loss']:.3f} acc {tr['acc']:.3f} | "
+              f"valid loss {va['loss']:.3f} acc {va['acc']:.3f} | {history['seconds'][-1]:.0f} s")
+        if va["acc"] > best:
+            best, waited = va["acc"], 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            history["best_epoch"] = epoch + 1
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                print(f"no better validation accuracy for {patience} epochs: stopping")
+                break
+    model.load_state_dict(best_state)
+    return history
+
+
+@torch.no_grad()
+def predict_sentiment(model, vocab: Vocab, text: str, device=None) -> float:
+    """The probability that ``text`` is a positive review.
+
+    An empty text, or one whose words are all unknown to the vocabulary, has nothing to
+    judge: that raises a ``ValueError`` that says so, rather than returning a guess.
+    """
+    device = device or next(model.parameters()).device
+    tokens = tokenize_words(text)
+    if not tokens:
+        raise ValueError("the text is empty (or only spaces and markup): there is nothing to classify")
+    ids = vocab.encode(tokens)
+    if all(i == vocab.unk_index for i in ids):
+        raise ValueError(f"none of the words {tokens[:10]} is in the vocabulary, so the model "
+                         "would only see <unk>: try a text with ordinary English words")
+    model.eval()
+    x = torch.tensor([ids], device=device)  # (1, T)
+    return torch.sigmoid(model(x, torch.tensor([len(ids)]))).item()
+
+
+def save_model(model: SentimentLSTM, vocab: Vocab, folder: str | Path) -> Path:
+    """Save the weights (``model.pt``), the configuration and the vocabulary in ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "config": vars(model.cfg),
+                "vocab_size": model.embedding.num_embeddings}, folder / "model.pt")
+    vocab.save(folder / "vocab.json")
+    return folder
+
+
+def load_model(folder: str | Path, device=None) -> tuple[SentimentLSTM, Vocab]:
+    """Load what :func:`save_model` wrote, with ``torch.load(weights_only=True)``."""
+    folder = Path(folder)
+    blob = torch.load(folder / "model.pt", map_location=device or "cpu", weights_only=True)
+    vocab = Vocab.load(folder / "vocab.json")
+    if blob.get("vocab_size") != len(vocab):
+        raise ValueError(f"{folder}: the weights are for a vocabulary of {blob.get('vocab_size')} "
+                         f"words but vocab.json has {len(vocab)}; save them together again")
+    model = SentimentLSTM(len(vocab), SentimentConfig(**blob["config"]), pad_index=vocab.pad_index or 0)
+    try:
+        model.load_state_dict(blob["state_dict"])
+    except RuntimeError as err:
+        raise ValueError(f"{folder}/model.pt does not match this model ({err})") from err
+    return model.to(device or "cpu"), vocab
