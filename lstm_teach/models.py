@@ -45,7 +45,7 @@ from torch import nn
 
 __all__ = [
     "VARIANTS", "LSTMLayerScratch", "LSTMScratch", "LSTMRecurrence", "RNNLM",
-    "copy_from_nn_lstm", "copy_to_nn_lstm", "make_lstm_lm",
+    "copy_from_nn_lstm", "copy_to_nn_lstm", "make_lstm_lm", "compare_with_nn_lstm",
 ]
 
 VARIANTS = ("naive", "fused", "hoisted", "handwritten")
@@ -368,3 +368,37 @@ def make_lstm_lm(vocab_size: int, num_hiddens: int = 256, num_layers: int = 1,
             ids_in = embed_size is None and variant in ("hoisted", "handwritten")
         return RNNLM(rnn, vocab_size, embed_size, ids_in=ids_in, dropout=dropout)
     raise ValueError(f"kind={kind!r}: use 'nn' or 'scratch'")
+
+
+def compare_with_nn_lstm(input_size: int, hidden_size: int, num_layers: int = 1, batch_size: int = 2,
+                         num_steps: int = 3, dtype: torch.dtype = torch.float64, variant: str = "hoisted",
+                         seed: int = 0) -> dict:
+    """Largest absolute differences between an ``nn.LSTM`` and the scratch copy of its weights.
+
+    Both read the same random ``X`` (B, T, D) and initial state, and backpropagate the same
+    random weighted sum of outputs, ``h_n`` and ``c_n``. Returns the max |difference| of the
+    outputs, of ``h_n``, of ``c_n`` and over all parameter gradients (in the fused layout).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    D, H, L, B, T = input_size, hidden_size, num_layers, batch_size, num_steps
+    torch.manual_seed(seed)
+    lstm = nn.LSTM(D, H, L, batch_first=True).to(dtype)
+    scratch = copy_from_nn_lstm(LSTMScratch(D, H, L, variant=variant).to(dtype), lstm)
+    X = torch.randn(B, T, D, generator=gen, dtype=dtype)
+    state = tuple(torch.randn(L, B, H, generator=gen, dtype=dtype) for _ in range(2))
+    weights = [torch.randn(B, T, H, generator=gen, dtype=dtype)] + [
+        torch.randn(L, B, H, generator=gen, dtype=dtype) for _ in range(2)]
+    results = []
+    for model in (lstm, scratch):
+        out, (h, c) = model(X, state)
+        sum((t * w).sum() for t, w in zip((out, h, c), weights)).backward()
+        results.append((out, h, c))
+    diff = {name: (a - b).abs().max().item() for name, a, b in zip(("output", "h_n", "c_n"), *results)}
+    grads = []
+    for k, layer in enumerate(scratch.layers):
+        W_x, W_h, b = (torch.cat([getattr(layer, f"{w}{g}").grad for g in _GATES], dim=-1)
+                       for w in ("W_x", "W_h", "b_"))
+        grads += [W_x.T - getattr(lstm, f"weight_ih_l{k}").grad, W_h.T - getattr(lstm, f"weight_hh_l{k}").grad,
+                  b - getattr(lstm, f"bias_ih_l{k}").grad, b - getattr(lstm, f"bias_hh_l{k}").grad]
+    diff["gradients"] = max(g.abs().max().item() for g in grads)
+    return diff

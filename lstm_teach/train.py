@@ -42,7 +42,8 @@ class TrainConfig:
     num_steps: int = 35  # time steps per batch, the truncation length of BPTT (d2l: 35)
     sampling: str = "sequential"  # "sequential" (state carried, detached) or "random" (state reset)
     optimizer: str = "adam"  # "adam", or "sgd" as d2l (which then needs lr around 1 to 4)
-    lr: float = 0.005  # learning rate
+    lr: float = 0.005  # learning rate of the first epoch
+    lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch (1: constant)
     clip: float | None = 1.0  # max gradient norm (d2l clips at 1); None switches clipping off
     eval_batch_size: int = 8  # rows for the held-out text: fewer rows, fewer cold starts
     seed: int = 0  # seeds the batch order and offsets
@@ -136,11 +137,13 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
     model.to(device)
     batches = LMBatches(train_ids, cfg.batch_size, cfg.num_steps, cfg.sampling, seed=cfg.seed)
     optimizer = _make_optimizer(model, cfg)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
     history = History()
     bar = tqdm(range(cfg.epochs), desc="epochs", disable=not progress)
     for _ in bar:
         start = time.perf_counter()
         ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, cfg.sampling == "sequential", device)
+        schedule.step()
         history.seconds.append(time.perf_counter() - start)
         history.train_ppl.append(ppl)
         history.tokens_per_s.append(speed)

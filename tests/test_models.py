@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_teach.models import (VARIANTS, LSTMRecurrence, LSTMScratch, RNNLM, copy_from_nn_lstm,
+from lstm_teach.models import (VARIANTS, LSTMRecurrence, LSTMScratch, RNNLM, compare_with_nn_lstm, copy_from_nn_lstm,
                                copy_to_nn_lstm, make_lstm_lm)
 
 # (input_size, hidden_size, num_layers, batch, steps): input != hidden, batch 1, one step, 2 layers
@@ -97,3 +97,8 @@ def test_language_models_give_logits_and_state(kind):
     lm = make_lstm_lm(1027, 8, num_layers=2, kind=kind)  # lyrics-sized vocabulary
     logits, (h, c) = lm(torch.randint(1027, (2, 5)))
     assert logits.shape == (2, 5, 1027) and h.shape == c.shape == (2, 2, 8)
+
+
+def test_compare_with_nn_lstm_reports_tiny_differences():
+    d = compare_with_nn_lstm(28, 16, 2, 1, 1, torch.float64, "handwritten")
+    assert set(d) == {"output", "h_n", "c_n", "gradients"} and max(d.values()) < 1e-10
