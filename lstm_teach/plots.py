@@ -43,6 +43,7 @@ def plot_perplexity(history, baseline: float | None = None, baseline_label: str 
         ax.axhline(baseline, color="grey", linestyle="--", label=f"{baseline_label} (held-out): {baseline:.2f}")
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
     ax.legend()
+    fig.tight_layout()
     return fig
 
 

@@ -32,14 +32,13 @@ def test_evaluate_is_exp_of_mean_cross_entropy_when_one_window_holds_the_text():
     assert abs(evaluate(lm, ids, batch_size=1, num_steps=100, device="cpu") - math.exp(nll.item())) < 1e-4
 
 
-@pytest.mark.parametrize("kind", ["nn", "scratch"])
-@pytest.mark.parametrize("sampling", ["sequential", "random"])
+@pytest.mark.parametrize("kind, sampling", [("nn", "sequential"), ("scratch", "random")])
 def test_fit_learns_a_periodic_text(kind, sampling):
     torch.manual_seed(0)
     lm = make_lstm_lm(6, 16, kind=kind)
-    cfg = TrainConfig(epochs=8, batch_size=4, num_steps=10, lr=0.02, sampling=sampling)
-    history = fit(lm, _periodic(), _periodic(500), cfg, device="cpu", progress=False)
-    assert isinstance(history, History) and len(history.valid_ppl) == 8
+    cfg = TrainConfig(epochs=5, batch_size=4, num_steps=10, lr=0.03, lr_decay=0.9, sampling=sampling)
+    history = fit(lm, _periodic(1200), _periodic(300), cfg, device="cpu", progress=False)
+    assert isinstance(history, History) and len(history.valid_ppl) == 5
     assert history.valid_ppl[-1] < 1.2 < history.train_ppl[0]
     assert all(s > 0 for s in history.tokens_per_s)
     out = generate(lm, [1, 2], 8, device="cpu")
