@@ -97,3 +97,10 @@ def test_throughput_and_speed_table_run():
     rows = compare_speed(11, 8, 2, 5, steps, repeats=2, batches_per_repeat=1, warmup=1, device="cpu", progress=False)
     assert rows[-1]["ratio"] == 1.0 and rows[0]["tokens_per_s"] > 0 and len(rows[0]["repeats"]) == 2
     assert "x nn.LSTM" in format_speed_table(rows)
+
+
+def test_throughput_leaves_the_model_unchanged():
+    lm = make_lstm_lm(7, 4, kind="nn")
+    before = [p.detach().clone() for p in lm.parameters()]
+    training_throughput(lm, 7, 2, 3, repeats=1, batches_per_repeat=1, warmup=1, device="cpu")
+    assert all(torch.equal(a, b) for a, b in zip(before, lm.parameters()))
