@@ -1,0 +1,308 @@
+"""Training a language model, explicitly: epochs, perplexity, generation, throughput.
+
+Used by notebooks 03 and 04 (The Time Machine) and 06 (Jay Chou lyrics). Any corpus of token
+ids, any vocabulary size, either kind of batches from :class:`lstm_teach.text.LMBatches`:
+
+* ``"sequential"`` (相邻采样): row r of a batch continues row r of the previous batch, so the
+  final state is carried to the next batch and ``detach()``-ed there: backpropagation stops at
+  the batch boundary (truncated backpropagation through time, d2l section 9.7).
+* ``"random"`` (随机采样): rows are unrelated windows, so every batch starts from zeros.
+
+Perplexity (困惑度) is ``exp`` of the mean cross-entropy per predicted token (d2l section 9.3).
+Gradients are clipped to norm 1 by default, as d2l does (``gradient_clip_val``); generation
+is greedy (temperature 0) or samples from ``softmax(logits / temperature)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import statistics
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import get_device
+from .text import LMBatches
+
+__all__ = [
+    "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "fit", "generate",
+    "training_throughput", "SPEED_STEPS", "compare_speed", "format_speed_table",
+]
+
+
+@dataclass
+class TrainConfig:
+    """How to train a language model; change fields with ``dataclasses.replace(cfg, epochs=1)``."""
+
+    epochs: int = 30  # passes over the training text
+    batch_size: int = 32  # rows per batch (d2l: 32 for The Time Machine)
+    num_steps: int = 35  # time steps per batch, the truncation length of BPTT (d2l: 35)
+    sampling: str = "sequential"  # "sequential" (state carried, detached) or "random" (state reset)
+    optimizer: str = "adam"  # "adam", or "sgd" as d2l (which then needs lr around 1 to 4)
+    lr: float = 0.005  # learning rate of the first epoch
+    lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch (1: constant)
+    clip: float | None = 1.0  # max gradient norm (d2l clips at 1); None switches clipping off
+    eval_batch_size: int = 8  # rows for the held-out text: fewer rows, fewer cold starts
+    seed: int = 0  # seeds the batch order and offsets
+
+
+@dataclass
+class History:
+    """Per-epoch numbers from :func:`fit`; plain lists so that plots and asserts read them."""
+
+    train_ppl: list[float] = field(default_factory=list)  # perplexity on the batches seen (while learning)
+    valid_ppl: list[float] = field(default_factory=list)  # held-out perplexity after the epoch (nan if none)
+    tokens_per_s: list[float] = field(default_factory=list)  # training tokens per second
+    seconds: list[float] = field(default_factory=list)  # wall time of the training epoch
+
+    def summary(self) -> str:
+        return (f"epoch {len(self.train_ppl)}: train perplexity {self.train_ppl[-1]:.2f}, "
+                f"held-out {self.valid_ppl[-1]:.2f}, {statistics.median(self.tokens_per_s):,.0f} tokens/s")
+
+
+def detach_state(state):
+    """Cut the graph behind a state (a tensor or a tuple of tensors), keeping its values."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    return tuple(s.detach() for s in state)
+
+
+def _make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    raise ValueError(f"optimizer={cfg.optimizer!r}: use 'adam' or 'sgd'")
+
+
+def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, clip: float | None = 1.0,
+                sequential: bool = True, device=None) -> tuple[float, float]:
+    """One pass over ``batches`` of ``(X, Y)`` (B, T). Returns (perplexity, tokens per second)."""
+    device = torch.device(device) if device is not None else get_device()
+    model.train()
+    state, total_loss, total_tokens = None, 0.0, 0
+    start = time.perf_counter()
+    for X, Y in batches:
+        X, Y = X.to(device), Y.to(device)
+        state = detach_state(state) if sequential else None  # truncated BPTT / fresh start
+        logits, state = model(X, state)  # (B, T, V)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        total_loss += loss.item() * Y.numel()
+        total_tokens += Y.numel()
+    if total_tokens == 0:
+        raise ValueError("no batches: the training text is shorter than one batch")
+    seconds = time.perf_counter() - start
+    return math.exp(total_loss / total_tokens), total_tokens / seconds
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35, device=None) -> float:
+    """Perplexity of ``model`` on a sequence of token ids, every token after the first predicted.
+
+    The text is cut into ``batch_size`` contiguous rows read left to right with the state
+    carried, so each row starts cold once; no random offset, so the number is reproducible.
+    """
+    device = torch.device(device) if device is not None else get_device()
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    n = (len(ids) - 1) // batch_size
+    if n < 1:
+        raise ValueError(f"{len(ids)} tokens are too few to evaluate with batch_size={batch_size}")
+    X = ids[:n * batch_size].reshape(batch_size, n)  # (B, n)
+    Y = ids[1:n * batch_size + 1].reshape(batch_size, n)
+    model.eval()
+    state, total = None, 0.0
+    for s in range(0, n, num_steps):
+        logits, state = model(X[:, s:s + num_steps].to(device), state)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                 Y[:, s:s + num_steps].reshape(-1).to(device), reduction="sum").item()
+    return math.exp(total / Y.numel())
+
+
+def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainConfig(), device=None,
+        progress: bool = True) -> History:
+    """Train for ``cfg.epochs`` epochs; after each, measure held-out perplexity on ``valid_ids``."""
+    from tqdm.auto import tqdm
+
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device)
+    batches = LMBatches(train_ids, cfg.batch_size, cfg.num_steps, cfg.sampling, seed=cfg.seed)
+    optimizer = _make_optimizer(model, cfg)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
+    history = History()
+    bar = tqdm(range(cfg.epochs), desc="epochs", disable=not progress)
+    for _ in bar:
+        start = time.perf_counter()
+        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, cfg.sampling == "sequential", device)
+        schedule.step()
+        history.seconds.append(time.perf_counter() - start)
+        history.train_ppl.append(ppl)
+        history.tokens_per_s.append(speed)
+        valid = (evaluate(model, valid_ids, cfg.eval_batch_size, cfg.num_steps, device)
+                 if valid_ids is not None else float("nan"))
+        history.valid_ppl.append(valid)
+        bar.set_postfix(train=f"{ppl:.2f}", valid=f"{valid:.2f}")
+    return history
+
+
+@torch.no_grad()
+def generate(model: nn.Module, prefix: list[int], num_preds: int, temperature: float = 0.0,
+             generator: torch.Generator | None = None, device=None) -> list[int]:
+    """Continue ``prefix`` (token ids) by ``num_preds`` tokens; returns prefix + new ids.
+
+    The prefix warms up the state; then each step feeds the last token back in.
+    ``temperature=0`` picks the most likely token (greedy); ``temperature > 0`` samples from
+    ``softmax(logits / temperature)``: below 1 sharper, above 1 flatter.
+    """
+    if not prefix:
+        raise ValueError("generate needs a prefix of at least one token")
+    if temperature < 0:
+        raise ValueError(f"temperature={temperature} must be >= 0")
+    device = torch.device(device) if device is not None else get_device()
+    model.eval()
+    out = list(prefix)
+    logits, state = model(torch.tensor([prefix], device=device), None)  # warm-up on the prefix
+    for _ in range(num_preds):
+        last = logits[0, -1]  # (V,)
+        if temperature == 0:
+            token = int(last.argmax())
+        else:
+            probs = torch.softmax(last.double() / temperature, dim=-1).cpu()
+            token = int(torch.multinomial(probs, 1, generator=generator))
+        out.append(token)
+        logits, state = model(torch.tensor([[token]], device=device), state)
+    return out
+
+
+def training_throughput(model: nn.Module, vocab_size: int, batch_size: int = 32, num_steps: int = 35,
+                        repeats: int = 5, batches_per_repeat: int = 5, warmup: int = 3,
+                        device=None, lr: float = 1e-3, on_copy: bool = True) -> dict:
+    """Training tokens per second (forward + backward + clipping + Adam step) on random ids.
+
+    Runs ``warmup`` untimed batches, then ``repeats`` timed runs of ``batches_per_repeat``
+    sequential batches each (state carried and detached, as in training); returns the median
+    and every repeat's tokens/s. Speed does not depend on the token values. The steps train
+    a copy of ``model`` (on random ids), so a trained model passed in is left as it was;
+    ``on_copy=False`` trains ``model`` itself (for a fresh or compiled model).
+    """
+    device = torch.device(device) if device is not None else get_device()
+    model = (copy.deepcopy(model) if on_copy else model).to(device).train()
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randint(vocab_size, (batch_size, num_steps), generator=gen).to(device)
+    Y = torch.randint(vocab_size, (batch_size, num_steps), generator=gen).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    state = None
+
+    def step():
+        nonlocal state
+        logits, state = model(X, detach_state(state))
+        loss = F.cross_entropy(logits.reshape(-1, vocab_size), Y.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(warmup):
+        step()
+    sync()
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(batches_per_repeat):
+            step()
+        sync()
+        rates.append(batch_size * num_steps * batches_per_repeat / (time.perf_counter() - start))
+    return {"median": statistics.median(rates), "repeats": rates}
+
+
+# the rows of notebook 03's speed table: (label, make_lstm_lm keyword arguments, compile?)
+SPEED_STEPS = (
+    ("naive (d2l, 8 products per step)", dict(kind="scratch", variant="naive"), False),
+    ("fused gates (.chunk(4))", dict(kind="scratch", variant="fused"), False),
+    ("hoisted input product", dict(kind="scratch", variant="hoisted", ids_in=False), False),
+    ("+ lookup instead of one-hot", dict(kind="scratch", variant="hoisted"), False),
+    ("+ hand-written BPTT (oneDNN)", dict(kind="scratch", variant="handwritten"), False),
+    ("torch.compile(hoisted + lookup)", dict(kind="scratch", variant="hoisted"), True),
+    ("nn.LSTM (one-hot input, as d2l)", dict(kind="nn"), False),
+)
+
+
+def compare_speed(vocab_size: int, num_hiddens: int = 256, batch_size: int = 32, num_steps: int = 35,
+                  steps=SPEED_STEPS, repeats: int = 5, batches_per_repeat: int = 3, warmup: int = 2,
+                  device=None, progress: bool = True) -> list[dict]:
+    """Training tokens/s of each model in ``steps`` (same sizes, same data), and ratio to the last row.
+
+    A compiled model's first two batches (tracing + code generation, for a zero and for a
+    carried state; the on-disk compile cache switched off) are timed apart, as ``compile_s``; its tokens/s is the steady state after that. A compile that fails is
+    recorded with its error and the table goes on. Rows are dicts with label, tokens_per_s
+    (median), repeats, compile_s, error and ratio (to the last row, ``nn.LSTM``).
+    """
+    from tqdm.auto import tqdm
+
+    from .models import make_lstm_lm
+
+    rows = []
+    for label, kwargs, compiled in tqdm(steps, desc="models", disable=not progress):
+        torch.manual_seed(0)
+        model = make_lstm_lm(vocab_size, num_hiddens, **kwargs)
+        row = {"label": label, "tokens_per_s": float("nan"), "repeats": [], "compile_s": None, "error": None}
+        try:
+            if compiled:
+                model = torch.compile(model)
+                start = time.perf_counter()
+                with _cold_compile():  # time a first compile, not a load from the on-disk cache
+                    # two batches: the first starts from a zero state, the second from a carried one
+                    training_throughput(model, vocab_size, batch_size, num_steps, repeats=1,
+                                        batches_per_repeat=1, warmup=1, device=device, on_copy=False)
+                row["compile_s"] = time.perf_counter() - start
+            r = training_throughput(model, vocab_size, batch_size, num_steps, repeats, batches_per_repeat,
+                                    warmup, device, on_copy=False)
+            row["tokens_per_s"], row["repeats"] = r["median"], r["repeats"]
+        except Exception as error:  # e.g. no C compiler for torch.compile: report it, go on
+            row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+        rows.append(row)
+    base = rows[-1]["tokens_per_s"]
+    for row in rows:
+        row["ratio"] = row["tokens_per_s"] / base
+    return rows
+
+
+@contextlib.contextmanager
+def _cold_compile():
+    try:
+        import torch._inductor.config as inductor_config
+
+        patch = inductor_config.patch(force_disable_caches=True)
+    except (ImportError, AttributeError):
+        patch = contextlib.nullcontext()
+    with patch, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*force_disable_caches")  # says what we asked for
+        yield
+
+
+def format_speed_table(rows: list[dict]) -> str:
+    """The rows of :func:`compare_speed` as a text table."""
+    lines = [f"{'model':<36} {'tokens/s':>10} {'x nn.LSTM':>9}  {'compile':>8}"]
+    for r in rows:
+        compile_s = f"{r['compile_s']:.0f} s" if r["compile_s"] is not None else ""
+        if r["error"]:
+            lines.append(f"{r['label']:<36} {'failed':>10} {'':>9}  {r['error']}")
+        else:
+            lines.append(f"{r['label']:<36} {r['tokens_per_s']:>10,.0f} {r['ratio']:>8.2f}x  {compile_s:>8}")
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""The language-model loop: perplexity, state carrying, clipping, generation, throughput."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from lstm_teach.models import make_lstm_lm
+from lstm_teach.train import (History, TrainConfig, compare_speed, detach_state, evaluate, fit,
+                              format_speed_table, generate, train_epoch, training_throughput)
+from lstm_teach.text import LMBatches
+
+
+def _periodic(n=3000, period=(1, 2, 3, 4, 5)):
+    return [period[i % len(period)] for i in range(n)]
+
+
+def test_untrained_model_has_perplexity_near_the_vocabulary_size():
+    torch.manual_seed(0)
+    lm = make_lstm_lm(30, 8, kind="scratch")  # d2l's init: tiny weights, near-uniform output
+    ppl = evaluate(lm, torch.randint(30, (2000,)), batch_size=4, num_steps=10, device="cpu")
+    assert abs(ppl - 30) < 0.5
+
+
+def test_evaluate_is_exp_of_mean_cross_entropy_when_one_window_holds_the_text():
+    torch.manual_seed(0)
+    lm = make_lstm_lm(7, 5, kind="nn")
+    ids = torch.randint(7, (1, 21))[0]
+    logits, _ = lm(ids[None, :-1])
+    nll = torch.nn.functional.cross_entropy(logits[0], ids[1:])
+    assert abs(evaluate(lm, ids, batch_size=1, num_steps=100, device="cpu") - math.exp(nll.item())) < 1e-4
+
+
+@pytest.mark.parametrize("kind, sampling", [("nn", "sequential"), ("scratch", "random")])
+def test_fit_learns_a_periodic_text(kind, sampling):
+    torch.manual_seed(0)
+    lm = make_lstm_lm(6, 16, kind=kind)
+    cfg = TrainConfig(epochs=5, batch_size=4, num_steps=10, lr=0.03, lr_decay=0.9, sampling=sampling)
+    history = fit(lm, _periodic(1200), _periodic(300), cfg, device="cpu", progress=False)
+    assert isinstance(history, History) and len(history.valid_ppl) == 5
+    assert history.valid_ppl[-1] < 1.2 < history.train_ppl[0]
+    assert all(s > 0 for s in history.tokens_per_s)
+    out = generate(lm, [1, 2], 8, device="cpu")
+    assert out == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]
+
+
+def test_train_epoch_clips_gradients():
+    torch.manual_seed(0)
+    lm = make_lstm_lm(6, 4, kind="nn")
+    seen = []
+
+    class Spy(torch.optim.SGD):
+        def step(self, closure=None):
+            seen.append(torch.norm(torch.stack([p.grad.norm() for p in lm.parameters()])).item())
+            return super().step(closure)
+
+    batches = LMBatches(_periodic(400), 4, 10)
+    train_epoch(lm, batches, Spy(lm.parameters(), lr=100.0), clip=1e-3, device="cpu")
+    assert seen and max(seen) <= 1e-3 * (1 + 1e-4)
+
+
+def test_sequential_training_carries_the_state_between_batches():
+    calls = []
+    lm = make_lstm_lm(6, 4, kind="nn")
+    original = lm.forward
+
+    def spy(X, state=None):
+        calls.append(state)
+        return original(X, state)
+
+    lm.forward = spy
+    opt = torch.optim.SGD(lm.parameters(), lr=0.1)
+    train_epoch(lm, LMBatches(_periodic(400), 4, 10), opt, sequential=True, device="cpu")
+    assert calls[0] is None and all(s is not None and not s[0].requires_grad for s in calls[1:])
+    calls.clear()
+    train_epoch(lm, LMBatches(_periodic(400), 4, 10, "random"), opt, sequential=False, device="cpu")
+    assert all(s is None for s in calls)
+
+
+def test_generation_with_temperature_is_reproducible_and_valid():
+    lm = make_lstm_lm(9, 4, kind="scratch")
+    a = generate(lm, [1], 20, temperature=1.0, generator=torch.Generator().manual_seed(1), device="cpu")
+    b = generate(lm, [1], 20, temperature=1.0, generator=torch.Generator().manual_seed(1), device="cpu")
+    assert a == b and len(a) == 21 and all(0 <= t < 9 for t in a)
+    with pytest.raises(ValueError):
+        generate(lm, [], 3)
+
+
+def test_detach_state():
+    h = torch.ones(2, requires_grad=True) * 2
+    assert not detach_state((h, h))[0].requires_grad and detach_state(None) is None
+
+
+def test_throughput_and_speed_table_run():
+    steps = [("scratch", dict(kind="scratch", variant="handwritten"), False), ("nn", dict(kind="nn"), False)]
+    rows = compare_speed(11, 8, 2, 5, steps, repeats=2, batches_per_repeat=1, warmup=1, device="cpu", progress=False)
+    assert rows[-1]["ratio"] == 1.0 and rows[0]["tokens_per_s"] > 0 and len(rows[0]["repeats"]) == 2
+    assert "x nn.LSTM" in format_speed_table(rows)
+
+
+def test_throughput_leaves_the_model_unchanged():
+    lm = make_lstm_lm(7, 4, kind="nn")
+    before = [p.detach().clone() for p in lm.parameters()]
+    training_throughput(lm, 7, 2, 3, repeats=1, batches_per_repeat=1, warmup=1, device="cpu")
+    assert all(torch.equal(a, b) for a, b in zip(before, lm.parameters()))
