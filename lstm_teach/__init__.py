@@ -7,6 +7,10 @@ Modules, each readable on its own:
 * :mod:`lstm_teach.text`: tokenizers, ``Vocab``, language-model and bucketed batches.
 * :mod:`lstm_teach.gradients`: per-step gradient norms and the LSTM cell Jacobian (01, 02).
 * :mod:`lstm_teach.tasks`: the recall-the-first-symbol memory task and its training (01, 02).
+* :mod:`lstm_teach.models`: ``LSTMScratch`` (03) and its faster variants, weight copies to and
+  from ``nn.LSTM``, the character language model ``RNNLM``.
+* :mod:`lstm_teach.train`: the language-model training loop, perplexity, generation (03, 04, 06).
+* :mod:`lstm_teach.ngram`: an interpolated Kneser-Ney character n-gram baseline (03, 06).
 * :mod:`lstm_teach.sentiment`: IMDB sentiment (05): a biLSTM on padded batches equal to packed ones.
 * :mod:`lstm_teach.tagging`: part-of-speech tagging (07): baseline, BiLSTM + char-CNN tagger.
 * :mod:`lstm_teach.plots`, :mod:`lstm_teach.exercises`: figures and exercise checks.
