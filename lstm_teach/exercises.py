@@ -95,7 +95,7 @@ def check_forget_bias_for_memory(answer: float, steps: int = 100, keep: float = 
 
 
 # ---------------------------------------------------------------- notebook 03
-__all__ += ["check_param_count", "check_gate_rows", "check_lstm_step"]
+__all__ += ["check_param_count", "check_gate_rows", "check_fused_step"]
 
 
 def check_param_count(answer: int, vocab_size: int = 28, num_hiddens: int = 256) -> bool:
@@ -116,7 +116,7 @@ def check_gate_rows(gate: str, rows: slice, hidden_size: int) -> bool:
                   f"rows {got[0]}:{got[1]} are not gate {gate}; nn.LSTM stacks the gates in the order i, f, g, o, H rows each")
 
 
-def check_lstm_step(step, input_size: int = 5, hidden_size: int = 4, seed: int = 0) -> bool:
+def check_fused_step(step, input_size: int = 5, hidden_size: int = 4, seed: int = 0) -> bool:
     """``step(X_t, H, C, W_x, W_h, b) -> (H, C)`` with fused weights (D, 4H), (H, 4H), (4H,) in
     the order (i, f, c, o); compared with ``nn.LSTMCell`` holding the same weights."""
     import torch
