@@ -80,3 +80,16 @@ def test_cli_info_and_download_errors(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "lstm_teach", "download", "nope"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "unknown data set" in bad.stdout
+
+
+def test_no_module_defines_a_name_twice():
+    # exercises.py and plots.py grow a section per notebook; a second `def` of the same name
+    # would silently replace the first and break the notebook that used it.
+    import ast
+    import collections
+
+    for path in sorted((ROOT / "lstm_teach").glob("*.py")):
+        names = [node.name for node in ast.parse(path.read_text()).body
+                 if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+        twice = [n for n, k in collections.Counter(names).items() if k > 1]
+        assert not twice, f"{path.name} defines {twice} more than once"
