@@ -36,8 +36,9 @@ def _info() -> int:
             "present, WRONG CHECKSUM" if (config.data_dir() / entry.fname).exists() else "missing")
         print(f"  {name:22s} {state:20s} {entry.about}")
     root = config.data_dir() / "aclImdb"
-    state = "extracted, complete" if data._imdb_complete(root) else (
-        f"incomplete {data._imdb_counts(root)}" if root.exists() else "not extracted")
+    counts = data.imdb_counts(root)
+    state = "extracted, complete" if set(counts.values()) == {data.IMDB_PER_FOLDER} else (
+        f"incomplete {counts}" if root.exists() else "not extracted")
     print(f"  {'aclImdb/ (folder)':22s} {state}")
     return 0
 

@@ -12,6 +12,7 @@ Loaders return plain Python objects (strings, lists, tensors); tokenizing and ba
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -30,7 +31,7 @@ __all__ = [
     "DATASETS", "DataFile", "DataError", "DataNotFoundError", "ChecksumError", "UnsafeArchiveError",
     "fetch", "is_cached", "verify", "safe_extract", "import_folder",
     "load_time_machine", "load_jaychou_lyrics", "imdb_dir", "load_imdb", "load_glove",
-    "load_conll2000", "GloVe",
+    "load_conll2000", "GloVe", "imdb_counts",
 ]
 
 _D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
@@ -298,13 +299,13 @@ def _is_labelled_review(name: str) -> bool:
     return re.search(r"aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt$", name) is not None
 
 
-def _imdb_counts(root: Path) -> dict[str, int]:
+def imdb_counts(root: Path) -> dict[str, int]:
     return {f"{s}/{l}": sum(1 for _ in (root / s / l).glob("*.txt")) if (root / s / l).is_dir() else 0
             for s in ("train", "test") for l in ("pos", "neg")}
 
 
 def _imdb_complete(root: Path) -> bool:
-    return all(n == IMDB_PER_FOLDER for n in _imdb_counts(root).values())
+    return all(n == IMDB_PER_FOLDER for n in imdb_counts(root).values())
 
 
 def imdb_dir() -> Path:
@@ -320,7 +321,7 @@ def imdb_dir() -> Path:
     print(f"Extracting the labelled reviews of {tarball.name} (50,000 files) ...")
     safe_extract(tarball, data_dir(), keep=_is_labelled_review)
     if not _imdb_complete(root):
-        raise DataError(f"{root} is incomplete after extraction: {_imdb_counts(root)}; "
+        raise DataError(f"{root} is incomplete after extraction: {imdb_counts(root)}; "
                         f"expected {IMDB_PER_FOLDER} per folder. Delete it and try again.")
     return root
 
@@ -346,6 +347,19 @@ class GloVe:
     source: str  # which registry file the vectors came from
     itos: list[str]
     vectors: torch.Tensor  # (N, dim)
+
+    @functools.cached_property
+    def stoi(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.itos)}
+
+    def vectors_for(self, words) -> tuple[torch.Tensor, torch.Tensor]:
+        """The vectors of ``words`` (N, dim), zeros where GloVe has none, and the mask (N,)
+        of the words it has. Notebooks 05 and 07 initialise their embeddings with it."""
+        rows = torch.tensor([self.stoi.get(w, -1) for w in words], dtype=torch.long)
+        found = rows >= 0
+        out = torch.zeros(len(rows), self.dim)
+        out[found] = self.vectors[rows[found]]
+        return out, found
 
 
 def _glove_lines(name: str):

@@ -144,17 +144,12 @@ def glove_matrix(vocab: Vocab, glove) -> tuple[torch.Tensor, float]:
 
     Words GloVe does not know get small random vectors; ``<pad>`` and ``<unk>`` get zeros.
     """
-    index = {w: i for i, w in enumerate(glove.itos)}
-    weights = torch.randn(len(vocab), glove.dim) * 0.1
-    found = 0
-    for i, word in enumerate(vocab.itos):
-        if word in index:
-            weights[i] = glove.vectors[index[word]]
-            found += 1
+    vectors, found = glove.vectors_for(vocab.itos)
+    weights = torch.where(found[:, None], vectors, torch.randn(len(vocab), glove.dim) * 0.1)
     for special in (vocab.pad_index, vocab.unk_index):
         if special is not None:
             weights[special] = 0.0
-    return weights, found / len(vocab)
+    return weights, found.float().mean().item()
 
 
 def train_epoch(model, batches, optimizer, device=None, clip: float = 5.0, desc="train") -> dict:

@@ -500,9 +500,8 @@ def build_tagger(train_sents, cfg: TaggerConfig = TaggerConfig(), glove=None, ex
     """
     words, tags = words_and_tags(train_sents)
     train_words = {normalize_word(w) for s in words for w in s}
-    glove_index = {w: i for i, w in enumerate(glove.itos)} if glove is not None else {}
     extra = sorted({normalize_word(w) for w in extra_words} - train_words)
-    extra = [w for w in extra if w in glove_index]
+    extra = [w for w in extra if glove is not None and w in glove.stoi]
     word_vocab = Vocab([[normalize_word(w) for w in s] for s in words] + [extra])
     char_vocab = Vocab([list(w) for s in words for w in s])
     tag_vocab = Vocab(tags, specials=())
@@ -513,12 +512,10 @@ def build_tagger(train_sents, cfg: TaggerConfig = TaggerConfig(), glove=None, ex
         if glove.dim != cfg.word_dim:
             raise ValueError(f"GloVe vectors have {glove.dim} dimensions but cfg.word_dim="
                              f"{cfg.word_dim}; use dataclasses.replace(cfg, word_dim={glove.dim})")
+        vectors, found = glove.vectors_for(word_vocab.itos)
         with torch.no_grad():
-            for i, w in enumerate(word_vocab.itos):
-                j = glove_index.get(w)
-                if j is not None:
-                    model.word_embedding.weight[i] = glove.vectors[j]
-                    n_init += 1
+            model.word_embedding.weight[found] = vectors[found]
+        n_init = int(found.sum())
     info = {"words": len(word_vocab), "train_words": len(train_words), "extra_glove_words": len(extra),
             "glove_initialised": n_init, "chars": len(char_vocab), "tags": len(tag_vocab)}
     return Tagger(model, word_vocab, char_vocab, tag_vocab, train_words, device), info

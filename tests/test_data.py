@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 
 from lstm_teach import data
 
@@ -239,3 +240,10 @@ def test_real_corpora_load_with_published_sizes():
     if data._imdb_complete(data.data_dir() / "aclImdb"):
         texts, labels = data.load_imdb("test")
         assert len(texts) == 25_000 and sum(labels) == 12_500
+
+
+def test_glove_vectors_for_words():
+    glove = data.GloVe(2, "test", ["the", "movie"], torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    vectors, found = glove.vectors_for(["movie", "zzqx", "the"])
+    assert vectors.tolist() == [[3.0, 4.0], [0.0, 0.0], [1.0, 2.0]]
+    assert found.tolist() == [True, False, True]

@@ -7,6 +7,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstm_teach.sentiment import (BiLSTM, SentimentConfig, SentimentLSTM, evaluate, fit, glove_matrix,
                                   load_model, predict_sentiment, reverse_padded, save_model)
+from lstm_teach.data import GloVe
 from lstm_teach.text import BucketBatches, Vocab, pad_sequences
 
 
@@ -64,10 +65,8 @@ def test_model_shapes_pooling_and_shape_errors():
 def test_glove_matrix_zeroes_specials_and_counts_coverage():
     vocab = Vocab(["good", "good", "film", "zzqx"], specials=("<pad>", "<unk>"))
 
-    class G:  # a tiny stand-in for data.GloVe
-        dim, itos, vectors = 2, ["good", "film"], torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-
-    weights, share = glove_matrix(vocab, G)
+    glove = GloVe(2, "test", ["good", "film"], torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    weights, share = glove_matrix(vocab, glove)
     assert weights[vocab["good"]].tolist() == [1.0, 2.0]
     assert weights[vocab.pad_index].abs().sum() == 0 and weights[vocab.unk_index].abs().sum() == 0
     assert share == pytest.approx(2 / 5)
