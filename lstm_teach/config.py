@@ -6,14 +6,16 @@ nowhere else, that shrinks data, epochs and model sizes but never changes the co
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import random
 from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["quick_mode", "seed_everything", "get_device", "data_dir", "describe_run"]
+__all__ = ["quick_mode", "seed_everything", "get_device", "data_dir", "describe_run", "hardware", "save_results"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -76,9 +78,38 @@ def data_dir() -> Path:
 def describe_run(seed: int | None = None) -> str:
     """One line for the top of a notebook's output: mode, device, versions, seed."""
     device = get_device()
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
+    where = hardware(device)
     mode = "QUICK mode (small data, few epochs: numbers are not the real results)" if quick_mode() else "full mode"
     parts = [mode, f"device: {device.type} [{where}]", f"torch {torch.__version__}"]
     if seed is not None:
         parts.append(f"seed {seed}")
     return " | ".join(parts)
+
+
+def hardware(device: torch.device | None = None) -> str:
+    """The device in words: the GPU's name, or the CPU's core count."""
+    device = device or get_device()
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def save_results(notebook: str, headline: str, anchor: str, **metrics) -> Path | None:
+    """Write a full run's headline numbers to ``$LSTM_TEACH_RESULTS/<notebook>.json``.
+
+    ``headline`` is our measured result in words, ``anchor`` the published figure we compare
+    with (and where it is from). ``scripts/run_notebooks.py`` sets ``LSTM_TEACH_RESULTS`` and builds README's results
+    table from these files. Anywhere else (a student's run, quick mode) nothing is written
+    and None is returned, so a notebook can always call it.
+    """
+    folder = os.environ.get("LSTM_TEACH_RESULTS")
+    if not folder or quick_mode():
+        return None
+    path = Path(folder) / f"{notebook}.json"
+    old = json.loads(path.read_text()) if path.exists() else {}  # keeps the run times the script wrote
+    device = get_device()
+    old.update(notebook=notebook, headline=headline, anchor=anchor, metrics=metrics, device=device.type,
+               hardware=hardware(device), machine=platform.machine(), torch=torch.__version__)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n")
+    return path
