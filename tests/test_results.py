@@ -1,0 +1,57 @@
+"""README's results table is generated from results/*.json, which full runs write."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from lstm_teach.config import save_results
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("results_table", ROOT / "scripts" / "results_table.py")
+results_table = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(results_table)
+
+
+def test_readme_table_matches_results_files():
+    text = (ROOT / "README.md").read_text()
+    assert results_table.with_table(text) == text, "run `python scripts/results_table.py`"
+
+
+def test_every_notebook_has_a_recorded_full_run():
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        path = ROOT / "results" / f"{notebook.stem}.json"
+        assert path.exists(), f"no full run recorded for {notebook.name}: python scripts/run_notebooks.py {notebook.stem[:2]}"
+        record = json.loads(path.read_text())
+        for key in ("headline", "anchor", "hardware", "full_seconds"):
+            assert key in record, f"{path.name} lacks {key!r}: re-run python scripts/run_notebooks.py {notebook.stem[:2]}"
+
+
+def test_save_results_writes_only_for_a_full_run_with_a_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("LSTM_TEACH_RESULTS", raising=False)
+    monkeypatch.setenv("LSTM_TEACH_QUICK", "0")
+    assert save_results("99_demo", "accuracy 90%", "80% (somebody 2020)") is None  # no folder: a student's run
+    monkeypatch.setenv("LSTM_TEACH_RESULTS", str(tmp_path))
+    monkeypatch.setenv("LSTM_TEACH_QUICK", "1")
+    assert save_results("99_demo", "accuracy 90%", "80% (somebody 2020)") is None  # quick mode: not a result
+    assert not list(tmp_path.iterdir())
+
+    monkeypatch.setenv("LSTM_TEACH_QUICK", "0")
+    (tmp_path / "99_demo.json").write_text(json.dumps({"notebook": "99_demo", "full_seconds": 12.0}))
+    path = save_results("99_demo", "accuracy 90%", "80% (somebody 2020)", acc=0.9)
+    record = json.loads(path.read_text())
+    assert record["headline"] == "accuracy 90%" and record["metrics"] == {"acc": 0.9}
+    assert record["full_seconds"] == 12.0  # what the run script wrote is kept
+
+
+def test_table_rows_come_from_the_files(tmp_path):
+    (tmp_path / "01_a.json").write_text(json.dumps(
+        {"notebook": "01_a", "headline": "ppl 3.9", "anchor": "ppl 1.3 (d2l)", "hardware": "CPU (2 cores)",
+         "quick_seconds": 20.4, "full_seconds": 600.0}))
+    table = results_table.table(tmp_path)
+    assert "| `01_a` | ppl 3.9 | ppl 1.3 (d2l) | 20 s | 10 min | CPU (2 cores) |" in table
+    readme = f"intro\n{results_table.START}\nold\n{results_table.END}\nrest"
+    assert results_table.with_table(readme, tmp_path) == f"intro\n{results_table.START}\n{table}\n{results_table.END}\nrest"
+    with pytest.raises(ValueError, match="markers"):
+        results_table.with_table("no markers here", tmp_path)
