@@ -170,6 +170,38 @@ def check_last_layer_states(fn, num_layers: int = 3, seed: int = 0) -> bool:
                   "not the last layer's states: view h_n as (num_layers, 2, B, H) and take layer -1")
 
 
+__all__ += ["check_from_keras"]
+
+
+def check_from_keras(fn, input_size: int = 3, hidden_size: int = 2, seed: int = 0) -> bool:
+    """Exercise 04: ``fn(kernel, recurrent_kernel, bias) -> nn.LSTM`` (batch first) must compute
+    what Keras computes with these weights: ``kernel`` (D, 4H), ``recurrent_kernel`` (H, 4H) and
+    one ``bias`` (4H,), gates in the order i, f, c, o, ``z = x @ kernel + h @ recurrent_kernel + bias``."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    D, H = input_size, hidden_size
+    kernel, recurrent_kernel = torch.randn(D, 4 * H, generator=gen), torch.randn(H, 4 * H, generator=gen)
+    bias, x = torch.randn(4 * H, generator=gen), torch.randn(2, 5, D, generator=gen)  # x: (B, T, D)
+    h, c, outputs = torch.zeros(2, H), torch.zeros(2, H), []
+    for x_t in x.unbind(1):  # Keras' equations, one step at a time
+        i, f, g, o = (x_t @ kernel + h @ recurrent_kernel + bias).chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outputs.append(h)
+    want = torch.stack(outputs, dim=1)  # (B, T, H)
+    try:
+        lstm = fn(kernel.clone(), recurrent_kernel.clone(), bias.clone())
+        with torch.no_grad():
+            got = lstm(x)[0]
+    except Exception as error:  # a student's bug: say what it was
+        return report(False, "", f"your function raised {type(error).__name__}: {error}")
+    ok = got.shape == want.shape and torch.allclose(got, want, atol=1e-5)
+    return report(ok, "right: transpose kernel and recurrent_kernel, bias into bias_ih, zeros in bias_hh",
+                  "not the same outputs: nn.LSTM stores W as (4H, D), so transpose; the gate order is the "
+                  "same; the gates see bias_ih + bias_hh, so one of them must be 0; use batch_first=True")
+
+
 
 
 
