@@ -194,6 +194,6 @@ def test_exercise_section(name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_ends_with_save_results(name):
-    kind, src, _ = _cells(name)[-1]
-    assert kind == "code" and "save_results(" in src, f"{name}: the last cell must call save_results"
+def test_notebook_records_its_results(name):
+    calls = [src for kind, src, _ in _cells(name) if kind == "code" and "save_results(" in src]
+    assert len(calls) == 1, f"{name}: one code cell must call save_results (README's results table)"
