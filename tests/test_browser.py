@@ -248,6 +248,9 @@ def test_notebook_02_runs_in_jupyterlab_and_its_slider_redraws_the_plot(lab):
             # Run > Run All Cells, as a student would.
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            # The copy holds a full run's execution counts: first see them cleared (queued cells).
+            _wait("Run All Cells to start", lambda: (c := cells()) and (
+                c["kernel"] != "idle" or any(cell["count"] is None for cell in c["cells"])), 30)
 
             def finished():
                 c = cells()
@@ -283,7 +286,7 @@ def test_notebook_02_runs_in_jupyterlab_and_its_slider_redraws_the_plot(lab):
             value_before = readout.inner_text()
             shot("3_slider_before")
 
-            # Drag the handle two thirds of the way to the left, with the mouse.
+            # Drag the handle to the left by 60% of the track, with the mouse.
             handle = slider.locator(".noUi-handle").bounding_box()
             track = slider.locator(".noUi-base, .noUi-target").first.bounding_box()
             x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
