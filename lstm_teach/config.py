@@ -94,17 +94,18 @@ def hardware(device: torch.device | None = None) -> str:
     return f"CPU ({os.cpu_count()} cores)"
 
 
-def save_results(notebook: str, headline: str, anchor: str, **metrics) -> Path | None:
+def save_results(notebook: str, headline: str, anchor: str, **metrics) -> None:
     """Write a full run's headline numbers to ``$LSTM_TEACH_RESULTS/<notebook>.json``.
 
     ``headline`` is our measured result in words, ``anchor`` the published figure we compare
-    with (and where it is from). ``scripts/run_notebooks.py`` sets ``LSTM_TEACH_RESULTS`` and builds README's results
-    table from these files. Anywhere else (a student's run, quick mode) nothing is written
-    and None is returned, so a notebook can always call it.
+    with (and where it is from). ``scripts/run_notebooks.py`` sets ``LSTM_TEACH_RESULTS`` and
+    builds README's results table from these files. Anywhere else (a student's run, quick
+    mode) nothing is written, so a notebook can always call it. It returns nothing, so the
+    cell shows no path.
     """
     folder = os.environ.get("LSTM_TEACH_RESULTS")
     if not folder or quick_mode():
-        return None
+        return
     path = Path(folder) / f"{notebook}.json"
     old = json.loads(path.read_text()) if path.exists() else {}  # keeps the run times the script wrote
     device = get_device()
@@ -112,4 +113,3 @@ def save_results(notebook: str, headline: str, anchor: str, **metrics) -> Path |
                hardware=hardware(device), machine=platform.machine(), torch=torch.__version__)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n")
-    return path

@@ -39,8 +39,8 @@ def test_save_results_writes_only_for_a_full_run_with_a_folder(tmp_path, monkeyp
 
     monkeypatch.setenv("LSTM_TEACH_QUICK", "0")
     (tmp_path / "99_demo.json").write_text(json.dumps({"notebook": "99_demo", "full_seconds": 12.0}))
-    path = save_results("99_demo", "accuracy 90%", "80% (somebody 2020)", acc=0.9)
-    record = json.loads(path.read_text())
+    assert save_results("99_demo", "accuracy 90%", "80% (somebody 2020)", acc=0.9) is None  # no path shown
+    record = json.loads((tmp_path / "99_demo.json").read_text())
     assert record["headline"] == "accuracy 90%" and record["metrics"] == {"acc": 0.9}
     assert record["full_seconds"] == 12.0  # what the run script wrote is kept
 
