@@ -73,7 +73,7 @@ def check_prefix(vocab, prefix: str) -> list[int]:
     """The ids of ``prefix``; a ``ValueError`` naming every character the vocabulary lacks."""
     if not prefix:
         raise ValueError("the prefix is empty: give at least one character to start from")
-    unknown = [c for c in vocab.unknown(prefix) if c not in ("<unk>",)]
+    unknown = vocab.unknown(prefix)
     if unknown:
         shown = ", ".join(repr(c) for c in unknown)
         raise ValueError(f"the prefix {prefix!r} has {len(unknown)} character(s) that never occur in the "

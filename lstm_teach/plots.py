@@ -270,10 +270,10 @@ __all__ += ["plot_char_frequency", "plot_grad_norms", "plot_lm_curves", "plot_he
 
 
 def plot_char_frequency(counts, top: int = 30, title: str = "the most frequent characters"):
-    """Bars of the ``top`` most frequent tokens of a ``collections.Counter`` (space shown as '␣')."""
+    """Bars of the ``top`` most frequent tokens of a ``collections.Counter`` (space as '␣', newline as '\\n')."""
     fig, ax = plt.subplots(figsize=(7.5, 3.0))
     items = counts.most_common(top)
-    labels = [{" ": "␣", "\n": "↵"}.get(t, t) for t, _ in items]
+    labels = [{" ": "␣", "\n": "\\n"}.get(t, t) for t, _ in items]
     ax.bar(range(len(items)), [n for _, n in items])
     ax.set_xticks(range(len(items)), labels, fontsize=11)
     ax.set(ylabel="occurrences", title=title)
@@ -296,15 +296,18 @@ def plot_grad_norms(norms: dict, clip: float | None = None, title: str = "gradie
 
 
 def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_label: str = "n-gram",
-                   title: str = "perplexity per epoch", log: bool = True, which: str = "both"):
-    """Training (dashed) and held-out (solid) perplexity per epoch for several ``train.History``."""
+                   title: str = "perplexity per epoch", log: bool = True, which: str = "both",
+                   valid_label: str = "validation"):
+    """Training (dashed) and validation (solid) perplexity per epoch for several ``train.History``."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(7.0, 3.8))
     for i, (label, h) in enumerate(histories.items()):
         epochs = range(1, len(h.train_ppl) + 1)
         if which in ("both", "train"):
             ax.plot(epochs, h.train_ppl, ls="--", color=f"C{i}", lw=1, label=f"{label}: training")
         if which in ("both", "valid"):
-            ax.plot(epochs, h.valid_ppl, marker=".", color=f"C{i}", label=f"{label}: held-out")
+            ax.plot(epochs, h.valid_ppl, marker=".", color=f"C{i}", label=f"{label}: {valid_label}")
         if getattr(h, "best_epoch", None):
             ax.plot(h.best_epoch, h.valid_ppl[h.best_epoch - 1], "k*", ms=10)
     if baseline is not None:
@@ -312,6 +315,7 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
     if log:
         ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
@@ -336,12 +340,12 @@ def plot_heldout_comparison(results: dict, uniform: float | None = None, title: 
 
 def plot_next_char_probs(probs: dict, title: str = "next-character probabilities"):
     """Bars of the most likely next characters at several temperatures ({label: [(char, p), ...]})."""
-    fig, axes = plt.subplots(1, len(probs), figsize=(3.0 * len(probs), 2.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(probs), figsize=(3.0 * len(probs), 2.8), squeeze=False)
     for ax, (label, pairs) in zip(axes[0], probs.items()):
-        chars = [{" ": "␣", "\n": "↵"}.get(c, c) for c, _ in pairs]
+        chars = [{" ": "␣", "\n": "\\n"}.get(c, c) for c, _ in pairs]
         ax.bar(range(len(pairs)), [p for _, p in pairs])
         ax.set_xticks(range(len(pairs)), chars, fontsize=11)
-        ax.set_title(label, fontsize=10)
+        ax.set_title(f"{label}: largest p = {pairs[0][1]:.2f}", fontsize=9)
         ax.grid(axis="x", visible=False)
     axes[0][0].set_ylabel("probability")
     fig.suptitle(title, fontsize=11)
