@@ -231,6 +231,58 @@ def check_final_states(fn) -> bool:
 
 
 # ---------------------------------------------------------------- notebook 06
+__all__ += ["check_longest_verbatim", "check_top_k", "check_mixture_perplexity"]
+
+
+def check_longest_verbatim(fn) -> bool:
+    """``fn(line, corpus) -> str``: the longest substring of ``line`` found verbatim in ``corpus``."""
+    from .lyrics import longest_verbatim
+
+    cases = [("分开我想要", "我想要你"), ("不分开 我不能再想", "我不能再想 我不"), ("晴天", "雨天 晴"),
+             ("abc", "xyz"), ("后知后觉", "后知后觉 又过了")]
+    for line, corpus in cases:
+        want = longest_verbatim(line, corpus)
+        try:
+            got = fn(line, corpus)
+        except Exception as error:
+            return report(False, "", f"your function raised {type(error).__name__}: {error}")
+        if len(got) != len(want) or (got and got not in corpus) or got not in line:
+            return report(False, "", f"for line {line!r} and corpus {corpus!r} the longest verbatim part is "
+                                     f"{want!r} (length {len(want)}), you returned {got!r}")
+    return report(True, f"right on all {len(cases)} cases (the empty string when nothing matches)", "")
+
+
+def check_top_k(fn) -> bool:
+    """``fn(logits, k) -> probs``: softmax over the ``k`` largest logits, zero elsewhere (1-D tensors)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    for k in (1, 3, 10):
+        logits = torch.randn(10, generator=gen, dtype=torch.float64)
+        kth = torch.topk(logits, k).values[-1]
+        want = torch.softmax(logits.masked_fill(logits < kth, float("-inf")), dim=-1)
+        try:
+            got = torch.as_tensor(fn(logits.clone(), k), dtype=torch.float64)
+        except Exception as error:
+            return report(False, "", f"your function raised {type(error).__name__}: {error}")
+        if got.shape != want.shape or not torch.allclose(got, want, atol=1e-9):
+            return report(False, "", f"k={k}: expected {want.numpy().round(3)}, got {got.numpy().round(3)}. "
+                                     "Keep the k largest logits, set the rest to -inf, then softmax")
+    return report(True, "top-k sampling probabilities are right (k = 1 is greedy, k = V is plain sampling)", "")
+
+
+def check_mixture_perplexity(answer: float, p_lstm, p_ngram, lam: float) -> bool:
+    """The perplexity of ``lam * p_lstm + (1 - lam) * p_ngram`` over the given per-token probabilities."""
+    from .lyrics import interpolate
+
+    import torch
+
+    right = interpolate(torch.as_tensor(p_lstm, dtype=torch.float64), torch.as_tensor(p_ngram, dtype=torch.float64), lam)
+    return report(abs(float(answer) - right) < 1e-6 * right, f"{right:.4f}: mix the probabilities first, then take "
+                  "exp of the mean negative log", f"{float(answer):.4f} is not it ({right:.4f} expected). Mix the "
+                  "probabilities (not the perplexities, not the log-probabilities) of each token, then "
+                  "perplexity = exp(-mean(log p))")
+
 
 
 

@@ -83,6 +83,12 @@ class KneserNeyLM:
         """P(. | context) over the whole vocabulary, shape (V,), float64; sums to 1."""
         return torch.tensor([self.prob(context, w) for w in range(self.vocab_size)], dtype=torch.float64)
 
+    def token_probs(self, ids) -> torch.Tensor:
+        """P(ids[t] | the tokens before it in ``ids``) for t = 1 .., float64 of length ``len(ids) - 1``."""
+        ids = [int(i) for i in torch.as_tensor(ids).tolist()]
+        return torch.tensor([self.prob(ids[max(0, t - self.order + 1):t], ids[t]) for t in range(1, len(ids))],
+                            dtype=torch.float64)
+
     def perplexity(self, ids) -> float:
         """exp of the mean negative log-probability of ``ids[1:]``, each given the tokens before it."""
         ids = [int(i) for i in torch.as_tensor(ids).tolist()]

@@ -264,6 +264,105 @@ def plot_speed(rows, title: str = "Training speed (forward + backward + Adam ste
 
 
 # ---------------------------------------------------------------- notebook 06
+# Jay Chou lyrics. Chinese labels need a CJK font: lstm_teach.lyrics.use_cjk_font() sets it.
+__all__ += ["plot_char_frequency", "plot_grad_norms", "plot_lm_curves", "plot_heldout_comparison",
+            "plot_next_char_probs", "plot_seconds_per_batch"]
+
+
+def plot_char_frequency(counts, top: int = 30, title: str = "the most frequent characters"):
+    """Bars of the ``top`` most frequent tokens of a ``collections.Counter`` (space as '␣', newline as '\\n')."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    items = counts.most_common(top)
+    labels = [{" ": "␣", "\n": "\\n"}.get(t, t) for t, _ in items]
+    ax.bar(range(len(items)), [n for _, n in items])
+    ax.set_xticks(range(len(items)), labels, fontsize=11)
+    ax.set(ylabel="occurrences", title=title)
+    ax.grid(axis="x", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_grad_norms(norms: dict, clip: float | None = None, title: str = "gradient norm at each step"):
+    """Total gradient norm (before clipping) per training step, log scale, one line per run."""
+    fig, ax = plt.subplots()
+    for label, values in norms.items():
+        ax.semilogy(range(1, len(values) + 1), values, label=label, lw=1)
+    if clip is not None:
+        ax.axhline(clip, color="C3", ls="--", lw=1, label=f"clipping threshold {clip:g}")
+    ax.set(xlabel="training step (batch)", ylabel="gradient norm (before clipping)", title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_label: str = "n-gram",
+                   title: str = "perplexity per epoch", log: bool = True, which: str = "both",
+                   valid_label: str = "validation"):
+    """Training (dashed) and validation (solid) perplexity per epoch for several ``train.History``."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    for i, (label, h) in enumerate(histories.items()):
+        epochs = range(1, len(h.train_ppl) + 1)
+        if which in ("both", "train"):
+            ax.plot(epochs, h.train_ppl, ls="--", color=f"C{i}", lw=1, label=f"{label}: training")
+        if which in ("both", "valid"):
+            ax.plot(epochs, h.valid_ppl, marker=".", color=f"C{i}", label=f"{label}: {valid_label}")
+        if getattr(h, "best_epoch", None):
+            ax.plot(h.best_epoch, h.valid_ppl[h.best_epoch - 1], "k*", ms=10)
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls=":", lw=1.5, label=f"{baseline_label}: {baseline:.0f}")
+    if log:
+        ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_heldout_comparison(results: dict, uniform: float | None = None, title: str = "held-out perplexity"):
+    """Horizontal bars of held-out perplexity per model ({label: ppl}); the best bar in red."""
+    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(results) + 1.3))
+    labels, values = list(results)[::-1], list(results.values())[::-1]
+    best = min(values)
+    bars = ax.barh(labels, values, color=["#d62728" if v == best else "#1f77b4" for v in values])
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.0f}", va="center", fontsize=9)
+    ax.set_xlim(0, max(values) * 1.15)
+    ax.set(xlabel="perplexity on the held-out last 10% (lower is better)", title=title)
+    if uniform is not None:
+        ax.set_title(f"{title}\n(a uniform guess over the vocabulary: {uniform:,.0f})", fontsize=10)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_next_char_probs(probs: dict, title: str = "next-character probabilities"):
+    """Bars of the most likely next characters at several temperatures ({label: [(char, p), ...]})."""
+    fig, axes = plt.subplots(1, len(probs), figsize=(3.0 * len(probs), 2.8), squeeze=False)
+    for ax, (label, pairs) in zip(axes[0], probs.items()):
+        chars = [{" ": "␣", "\n": "\\n"}.get(c, c) for c, _ in pairs]
+        ax.bar(range(len(pairs)), [p for _, p in pairs])
+        ax.set_xticks(range(len(pairs)), chars, fontsize=11)
+        ax.set_title(f"{label}: largest p = {pairs[0][1]:.2f}", fontsize=9)
+        ax.grid(axis="x", visible=False)
+    axes[0][0].set_ylabel("probability")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seconds_per_batch(seconds: dict, title: str = "time per batch"):
+    """Seconds per training batch against the batch number, one line per run."""
+    fig, ax = plt.subplots()
+    for label, values in seconds.items():
+        ax.plot(range(1, len(values) + 1), values, marker=".", label=label)
+    ax.set(xlabel="batch", ylabel="seconds (forward + backward)", title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
 
 
 

@@ -31,7 +31,7 @@ from .config import get_device
 from .text import LMBatches
 
 __all__ = [
-    "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "fit", "generate",
+    "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "token_probs", "fit", "generate",
     "training_throughput", "SPEED_STEPS", "compare_speed", "format_speed_table",
 ]
 
@@ -60,10 +60,16 @@ class History:
     valid_ppl: list[float] = field(default_factory=list)  # held-out perplexity after the epoch (nan if none)
     tokens_per_s: list[float] = field(default_factory=list)  # training tokens per second
     seconds: list[float] = field(default_factory=list)  # wall time of the training epoch
+    best_epoch: int | None = None  # with early stopping: the epoch (1-based) whose weights were kept
 
     def summary(self) -> str:
         return (f"epoch {len(self.train_ppl)}: train perplexity {self.train_ppl[-1]:.2f}, "
                 f"held-out {self.valid_ppl[-1]:.2f}, {statistics.median(self.tokens_per_s):,.0f} tokens/s")
+
+
+def _perplexity(mean_nll: float) -> float:
+    """``exp(mean_nll)``, or inf where it overflows (a diverged model), or nan for a nan loss."""
+    return math.exp(mean_nll) if mean_nll < 709.0 or math.isnan(mean_nll) else float("inf")
 
 
 def detach_state(state):
@@ -84,8 +90,13 @@ def _make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
 
 
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, clip: float | None = 1.0,
-                sequential: bool = True, device=None) -> tuple[float, float]:
-    """One pass over ``batches`` of ``(X, Y)`` (B, T). Returns (perplexity, tokens per second)."""
+                sequential: bool = True, device=None, grad_norms: list | None = None) -> tuple[float, float]:
+    """One pass over ``batches`` of ``(X, Y)`` (B, T). Returns (perplexity, tokens per second).
+
+    ``sequential=True`` carries the state from batch to batch (detached); False starts every
+    batch from zeros. A list passed as ``grad_norms`` gets each step's total gradient norm,
+    measured before clipping (notebook 06 plots it).
+    """
     device = torch.device(device) if device is not None else get_device()
     model.train()
     state, total_loss, total_tokens = None, 0.0, 0
@@ -98,14 +109,18 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, cli
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            norm = nn.utils.clip_grad_norm_(model.parameters(), clip)  # the norm before clipping
+        elif grad_norms is not None:
+            norm = nn.utils.clip_grad_norm_(model.parameters(), float("inf"))  # measures, clips nothing
+        if grad_norms is not None:
+            grad_norms.append(norm.item())
         optimizer.step()
         total_loss += loss.item() * Y.numel()
         total_tokens += Y.numel()
     if total_tokens == 0:
         raise ValueError("no batches: the training text is shorter than one batch")
     seconds = time.perf_counter() - start
-    return math.exp(total_loss / total_tokens), total_tokens / seconds
+    return _perplexity(total_loss / total_tokens), total_tokens / seconds
 
 
 @torch.no_grad()
@@ -128,12 +143,42 @@ def evaluate(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35, de
         logits, state = model(X[:, s:s + num_steps].to(device), state)
         total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                  Y[:, s:s + num_steps].reshape(-1).to(device), reduction="sum").item()
-    return math.exp(total / Y.numel())
+    return _perplexity(total / Y.numel())
+
+
+@torch.no_grad()
+def token_probs(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35, device=None) -> torch.Tensor:
+    """The probability the model gives to each predicted token, in the order of ``ids``.
+
+    Reads ``ids`` exactly as :func:`evaluate` does, so ``exp(-log(p).mean())`` is its perplexity;
+    the result (float64) holds the probabilities of ``ids[1 : 1 + n * batch_size]`` with
+    ``n = (len(ids) - 1) // batch_size`` (all but at most ``batch_size - 1`` tokens at the end).
+    """
+    device = torch.device(device) if device is not None else get_device()
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    n = (len(ids) - 1) // batch_size
+    if n < 1:
+        raise ValueError(f"{len(ids)} tokens are too few with batch_size={batch_size}")
+    X = ids[:n * batch_size].reshape(batch_size, n)  # (B, n)
+    Y = ids[1:n * batch_size + 1].reshape(batch_size, n)
+    model.eval()
+    state, chunks = None, []
+    for s in range(0, n, num_steps):
+        logits, state = model(X[:, s:s + num_steps].to(device), state)  # (B, t, V)
+        p = torch.softmax(logits.double(), dim=-1).gather(-1, Y[:, s:s + num_steps, None].to(device))
+        chunks.append(p[..., 0].cpu())  # (B, t)
+    return torch.cat(chunks, dim=1).reshape(-1)  # row by row = the order of ids
 
 
 def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainConfig(), device=None,
-        progress: bool = True) -> History:
-    """Train for ``cfg.epochs`` epochs; after each, measure held-out perplexity on ``valid_ids``."""
+        progress: bool = True, patience: int | None = None, carry_state: bool | None = None) -> History:
+    """Train for ``cfg.epochs`` epochs; after each, measure held-out perplexity on ``valid_ids``.
+
+    ``patience`` (needs ``valid_ids``) switches on early stopping: training stops after that many
+    epochs without a new best held-out perplexity, and the best epoch's weights are put back
+    (``history.best_epoch``). ``carry_state`` overrides whether the state is carried between
+    batches (default: carried exactly when ``cfg.sampling == "sequential"``).
+    """
     from tqdm.auto import tqdm
 
     device = torch.device(device) if device is not None else get_device()
@@ -141,11 +186,14 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
     batches = LMBatches(train_ids, cfg.batch_size, cfg.num_steps, cfg.sampling, seed=cfg.seed)
     optimizer = _make_optimizer(model, cfg)
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
-    history = History()
+    if patience is not None and valid_ids is None:
+        raise ValueError("early stopping (patience) needs valid_ids to watch")
+    carry = cfg.sampling == "sequential" if carry_state is None else carry_state
+    history, best, best_state = History(), float("inf"), None
     bar = tqdm(range(cfg.epochs), desc="epochs", disable=not progress)
-    for _ in bar:
+    for epoch in bar:
         start = time.perf_counter()
-        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, cfg.sampling == "sequential", device)
+        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, carry, device)
         schedule.step()
         history.seconds.append(time.perf_counter() - start)
         history.train_ppl.append(ppl)
@@ -154,22 +202,33 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
                  if valid_ids is not None else float("nan"))
         history.valid_ppl.append(valid)
         bar.set_postfix(train=f"{ppl:.2f}", valid=f"{valid:.2f}")
+        if patience is not None:
+            if valid < best:
+                best, history.best_epoch = valid, epoch + 1
+                best_state = copy.deepcopy(model.state_dict())
+            elif epoch + 1 - history.best_epoch >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return history
 
 
 @torch.no_grad()
 def generate(model: nn.Module, prefix: list[int], num_preds: int, temperature: float = 0.0,
-             generator: torch.Generator | None = None, device=None) -> list[int]:
+             generator: torch.Generator | None = None, device=None, top_k: int | None = None) -> list[int]:
     """Continue ``prefix`` (token ids) by ``num_preds`` tokens; returns prefix + new ids.
 
     The prefix warms up the state; then each step feeds the last token back in.
     ``temperature=0`` picks the most likely token (greedy); ``temperature > 0`` samples from
-    ``softmax(logits / temperature)``: below 1 sharper, above 1 flatter.
+    ``softmax(logits / temperature)``: below 1 sharper, above 1 flatter. ``top_k`` keeps only
+    the k most likely tokens before sampling (Fan, Lewis & Dauphin 2018).
     """
     if not prefix:
         raise ValueError("generate needs a prefix of at least one token")
     if temperature < 0:
         raise ValueError(f"temperature={temperature} must be >= 0")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k={top_k} must be >= 1 (or None for the whole vocabulary)")
     device = torch.device(device) if device is not None else get_device()
     model.eval()
     out = list(prefix)
@@ -179,7 +238,11 @@ def generate(model: nn.Module, prefix: list[int], num_preds: int, temperature: f
         if temperature == 0:
             token = int(last.argmax())
         else:
-            probs = torch.softmax(last.double() / temperature, dim=-1).cpu()
+            last = last.double() / temperature
+            if top_k is not None and top_k < last.numel():
+                kth = torch.topk(last, top_k).values[-1]
+                last = last.masked_fill(last < kth, float("-inf"))  # only the k best stay
+            probs = torch.softmax(last, dim=-1).cpu()
             token = int(torch.multinomial(probs, 1, generator=generator))
         out.append(token)
         logits, state = model(torch.tensor([[token]], device=device), state)

@@ -64,3 +64,12 @@ def test_errors():
         KneserNeyLM(3, 5).fit([1, 2])
     with pytest.raises(ValueError, match="token ids"):
         KneserNeyLM(2, 5).fit([1, 2, 7])
+
+
+def test_token_probs_match_prob_and_perplexity():
+    ids = [0, 1, 2, 1, 0, 2, 2, 1, 0, 1]
+    lm = KneserNeyLM(3, 4).fit(ids)
+    p = lm.token_probs([2, 1, 0, 3])
+    assert p.shape == (3,)
+    assert abs(p[1].item() - lm.prob([2, 1], 0)) < 1e-12 and abs(p[2].item() - lm.prob([1, 0], 3)) < 1e-12
+    assert abs(math.exp(-p.log().mean().item()) - lm.perplexity([2, 1, 0, 3])) < 1e-9

@@ -104,3 +104,54 @@ def test_throughput_leaves_the_model_unchanged():
     before = [p.detach().clone() for p in lm.parameters()]
     training_throughput(lm, 7, 2, 3, repeats=1, batches_per_repeat=1, warmup=1, device="cpu")
     assert all(torch.equal(a, b) for a, b in zip(before, lm.parameters()))
+
+
+# ---------------------------------------------------------------- additions for notebook 06
+def test_token_probs_give_the_perplexity_of_evaluate():
+    from lstm_teach.train import token_probs
+
+    torch.manual_seed(0)
+    lm = make_lstm_lm(9, 6, kind="scratch")
+    ids = torch.randint(9, (203,))
+    p = token_probs(lm, ids, batch_size=4, num_steps=7, device="cpu")
+    assert p.shape == (4 * ((203 - 1) // 4),) and bool((p > 0).all() and (p <= 1).all())
+    assert abs(math.exp(-p.log().mean().item()) - evaluate(lm, ids, 4, 7, device="cpu")) < 1e-4
+    # the first probability is P(ids[1] | ids[0]) from a zero state
+    logits, _ = lm(ids[None, :1])
+    assert abs(torch.softmax(logits[0, -1].double(), -1)[ids[1]].item() - p[0].item()) < 1e-6
+
+
+def test_top_k_one_is_greedy_and_top_k_limits_the_choice():
+    torch.manual_seed(0)
+    lm = make_lstm_lm(12, 8, kind="scratch")
+    greedy = generate(lm, [1, 2], 15, device="cpu")
+    gen = torch.Generator().manual_seed(0)
+    assert generate(lm, [1, 2], 15, temperature=5.0, top_k=1, generator=gen, device="cpu") == greedy
+    with pytest.raises(ValueError, match="top_k"):
+        generate(lm, [1], 3, temperature=1.0, top_k=0)
+
+
+def test_train_epoch_records_gradient_norms_before_clipping():
+    torch.manual_seed(0)
+    lm = make_lstm_lm(6, 8, kind="nn")
+    batches = LMBatches(_periodic(400), 4, 10)
+    opt = torch.optim.SGD(lm.parameters(), lr=0.1)
+    norms_clipped, norms_free = [], []
+    train_epoch(lm, batches, opt, clip=1e-3, device="cpu", grad_norms=norms_clipped)
+    train_epoch(lm, batches, opt, clip=None, device="cpu", grad_norms=norms_free)
+    assert len(norms_clipped) == len(batches) == len(norms_free)
+    assert min(norms_clipped) > 1e-3  # measured before clipping, so above the threshold
+
+
+def test_early_stopping_keeps_the_best_epoch_weights():
+    torch.manual_seed(0)
+    lm = make_lstm_lm(6, 16, kind="nn")
+    cfg = TrainConfig(epochs=8, batch_size=4, num_steps=10, lr=0.5, optimizer="adam")  # lr far too high
+    history = fit(lm, _periodic(600), _periodic(200), cfg, device="cpu", progress=False, patience=2)
+    best = history.best_epoch
+    assert best == 1 + min(range(len(history.valid_ppl)), key=history.valid_ppl.__getitem__)
+    assert len(history.valid_ppl) <= best + 2
+    assert abs(evaluate(lm, _periodic(200), cfg.eval_batch_size, cfg.num_steps, device="cpu")
+               - history.valid_ppl[best - 1]) < 1e-3 * history.valid_ppl[best - 1]
+    with pytest.raises(ValueError, match="valid_ids"):
+        fit(lm, _periodic(600), None, cfg, device="cpu", progress=False, patience=2)
