@@ -11,6 +11,8 @@ Modules, each readable on its own:
   from ``nn.LSTM``, the character language model ``RNNLM``.
 * :mod:`lstm_teach.train`: the language-model training loop, perplexity, generation (03, 04, 06).
 * :mod:`lstm_teach.ngram`: an interpolated Kneser-Ney character n-gram baseline (03, 06).
+* :mod:`lstm_teach.lyrics`: Jay Chou lyrics (06): memorisation (longest verbatim substring), prefix
+  checks, LSTM + n-gram mixtures, generation speed, a CJK font for matplotlib.
 * :mod:`lstm_teach.sentiment`: IMDB sentiment (05): a biLSTM on padded batches equal to packed ones.
 * :mod:`lstm_teach.tagging`: part-of-speech tagging (07): baseline, BiLSTM + char-CNN tagger.
 * :mod:`lstm_teach.plots`, :mod:`lstm_teach.exercises`: figures and exercise checks.
