@@ -93,3 +93,12 @@ def test_no_module_defines_a_name_twice():
                  if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
         twice = [n for n, k in collections.Counter(names).items() if k > 1]
         assert not twice, f"{path.name} defines {twice} more than once"
+
+
+def test_notebooks_are_valid_with_unique_cell_ids():
+    """Cells edited by scripts keep nbformat 4.5's unique ids (JupyterLab and nbval rely on them)."""
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        ids = [c.get("id") for c in cells]
+        assert None not in ids, f"{path.name}: a cell has no id"
+        assert len(set(ids)) == len(ids), f"{path.name}: cell ids repeat"
