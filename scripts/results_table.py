@@ -31,7 +31,7 @@ def table(folder: Path = ROOT / "results") -> str:
             "|---|---|---|---|---|---|"]
     for path in sorted(folder.glob("*.json")):
         r = json.loads(path.read_text())
-        rows.append(f"| `{r['notebook']}` | {r.get('headline', 'no full run recorded')} | {r.get('anchor', '')} "
+        rows.append(f"| `{r['notebook']}` | {r.get('headline', 'no full run recorded (stored outputs are from quick mode)')} | {r.get('anchor', '')} "
                     f"| {_minutes(r.get('quick_seconds'))} | {_minutes(r.get('full_seconds'))} "
                     f"| {r.get('hardware', '')} |")
     return "\n".join(rows)

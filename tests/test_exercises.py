@@ -154,7 +154,8 @@ def test_two_tags_for_one_word():
 
 # ------------------------------------------------------------------ the notebooks' exercise sections
 # Notebooks whose exercises follow the form below (add the others as they adopt it).
-NOTEBOOKS = ["01_rnn_gradients", "02_lstm_cell", "03_lstm_from_scratch", "04_nn_lstm", "06_jaychou_lyrics",
+NOTEBOOKS = ["01_rnn_gradients", "02_lstm_cell", "03_lstm_from_scratch", "04_nn_lstm", "05_imdb_sentiment",
+             "06_jaychou_lyrics",
              "07_pos_tagging"]
 
 

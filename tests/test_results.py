@@ -19,13 +19,30 @@ def test_readme_table_matches_results_files():
     assert results_table.with_table(text) == text, "run `python scripts/results_table.py`"
 
 
-def test_every_notebook_has_a_recorded_full_run():
+def _stored_mode(notebook: Path) -> str:
+    """'full' or 'quick': what the notebook's first output line (describe_run) says it ran in."""
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", ""))
+            if "device:" in text and "mode" in text:
+                return "quick" if text.lstrip().startswith("QUICK mode") else "full"
+    raise AssertionError(f"{notebook.name}: no stored describe_run() line")
+
+
+def test_every_notebook_has_a_results_file_that_matches_its_stored_outputs():
+    """A notebook stored from a full run has its full run's record (headline, time); one
+    stored from a quick run must not claim a full-run result in README's table."""
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         path = ROOT / "results" / f"{notebook.stem}.json"
-        assert path.exists(), f"no full run recorded for {notebook.name}: python scripts/run_notebooks.py {notebook.stem[:2]}"
+        assert path.exists(), f"no results for {notebook.name}: python scripts/run_notebooks.py {notebook.stem[:2]}"
         record = json.loads(path.read_text())
-        for key in ("headline", "anchor", "hardware", "full_seconds"):
-            assert key in record, f"{path.name} lacks {key!r}: re-run python scripts/run_notebooks.py {notebook.stem[:2]}"
+        assert "quick_seconds" in record, f"{path.name}: run python scripts/run_notebooks.py --quick"
+        if _stored_mode(notebook) == "full":
+            for key in ("headline", "anchor", "hardware", "full_seconds"):
+                assert key in record, f"{path.name} lacks {key!r}: re-run python scripts/run_notebooks.py {notebook.stem[:2]}"
+        else:
+            assert "headline" not in record and "full_seconds" not in record, \
+                f"{notebook.name} is stored from a quick run but {path.name} records a full run"
 
 
 def test_save_results_writes_only_for_a_full_run_with_a_folder(tmp_path, monkeypatch):
