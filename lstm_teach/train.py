@@ -123,6 +123,22 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, cli
     return _perplexity(total_loss / total_tokens), total_tokens / seconds
 
 
+def _heldout_chunks(model: nn.Module, ids, batch_size: int, num_steps: int, device):
+    """Yield ``(logits, Y)`` for held-out ``ids`` cut into ``batch_size`` contiguous rows, read
+    left to right ``num_steps`` at a time with the state carried (shared by evaluate and token_probs)."""
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    n = (len(ids) - 1) // batch_size
+    if n < 1:
+        raise ValueError(f"{len(ids)} tokens are too few to evaluate with batch_size={batch_size}")
+    X = ids[:n * batch_size].reshape(batch_size, n)  # (B, n)
+    Y = ids[1:n * batch_size + 1].reshape(batch_size, n)
+    model.eval()
+    state = None
+    for s in range(0, n, num_steps):
+        logits, state = model(X[:, s:s + num_steps].to(device), state)  # (B, t, V)
+        yield logits, Y[:, s:s + num_steps].to(device)  # (B, t, V), (B, t)
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35, device=None) -> float:
     """Perplexity of ``model`` on a sequence of token ids, every token after the first predicted.
@@ -131,19 +147,11 @@ def evaluate(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35, de
     carried, so each row starts cold once; no random offset, so the number is reproducible.
     """
     device = torch.device(device) if device is not None else get_device()
-    ids = torch.as_tensor(ids, dtype=torch.long)
-    n = (len(ids) - 1) // batch_size
-    if n < 1:
-        raise ValueError(f"{len(ids)} tokens are too few to evaluate with batch_size={batch_size}")
-    X = ids[:n * batch_size].reshape(batch_size, n)  # (B, n)
-    Y = ids[1:n * batch_size + 1].reshape(batch_size, n)
-    model.eval()
-    state, total = None, 0.0
-    for s in range(0, n, num_steps):
-        logits, state = model(X[:, s:s + num_steps].to(device), state)
-        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                 Y[:, s:s + num_steps].reshape(-1).to(device), reduction="sum").item()
-    return _perplexity(total / Y.numel())
+    total, count = 0.0, 0
+    for logits, Y in _heldout_chunks(model, ids, batch_size, num_steps, device):
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1), reduction="sum").item()
+        count += Y.numel()
+    return _perplexity(total / count)
 
 
 @torch.no_grad()
@@ -155,18 +163,8 @@ def token_probs(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35,
     ``n = (len(ids) - 1) // batch_size`` (all but at most ``batch_size - 1`` tokens at the end).
     """
     device = torch.device(device) if device is not None else get_device()
-    ids = torch.as_tensor(ids, dtype=torch.long)
-    n = (len(ids) - 1) // batch_size
-    if n < 1:
-        raise ValueError(f"{len(ids)} tokens are too few with batch_size={batch_size}")
-    X = ids[:n * batch_size].reshape(batch_size, n)  # (B, n)
-    Y = ids[1:n * batch_size + 1].reshape(batch_size, n)
-    model.eval()
-    state, chunks = None, []
-    for s in range(0, n, num_steps):
-        logits, state = model(X[:, s:s + num_steps].to(device), state)  # (B, t, V)
-        p = torch.softmax(logits.double(), dim=-1).gather(-1, Y[:, s:s + num_steps, None].to(device))
-        chunks.append(p[..., 0].cpu())  # (B, t)
+    chunks = [torch.softmax(logits.double(), dim=-1).gather(-1, Y[..., None])[..., 0].cpu()  # (B, t)
+              for logits, Y in _heldout_chunks(model, ids, batch_size, num_steps, device)]
     return torch.cat(chunks, dim=1).reshape(-1)  # row by row = the order of ids
 
 
