@@ -12,34 +12,35 @@ SIZES = [(5, 7, 1, 3, 4), (7, 5, 1, 1, 6), (4, 6, 1, 2, 1), (3, 6, 2, 1, 1), (6,
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
 
 
-def _run(model, X, state, weights):
-    out, (h, c) = model(X, state)
-    loss = sum((t * w).sum() for t, w in zip((out, h, c), weights))
-    loss.backward()
-    return out, h, c
-
-
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("sizes", SIZES)
 def test_scratch_equals_nn_lstm(sizes, variant, dtype):
     D, H, L, B, T = sizes
-    gen = torch.Generator().manual_seed(hash(sizes) % 1000)
-    lstm = nn.LSTM(D, H, L, batch_first=True).to(dtype)
-    scratch = copy_from_nn_lstm(LSTMScratch(D, H, L, variant=variant).to(dtype), lstm)
-    X = torch.randn(B, T, D, generator=gen, dtype=dtype)
-    state = tuple(torch.randn(L, B, H, generator=gen, dtype=dtype) for _ in range(2))
-    weights = [torch.randn(B, T, H, generator=gen, dtype=dtype)] + [
-        torch.randn(L, B, H, generator=gen, dtype=dtype) for _ in range(2)]
-    for a, b in zip(_run(lstm, X, state, weights), _run(scratch, X, state, weights)):
-        assert a.shape == b.shape
-        assert (a - b).abs().max() < TOL[dtype]
-    for k, layer in enumerate(scratch.layers):
-        for j, g in enumerate("ifco"):
-            rows = slice(j * H, (j + 1) * H)
-            assert (layer.get_parameter(f"W_x{g}").grad - getattr(lstm, f"weight_ih_l{k}").grad[rows].T).abs().max() < TOL[dtype]
-            assert (layer.get_parameter(f"W_h{g}").grad - getattr(lstm, f"weight_hh_l{k}").grad[rows].T).abs().max() < TOL[dtype]
-            assert (layer.get_parameter(f"b_{g}").grad - getattr(lstm, f"bias_ih_l{k}").grad[rows]).abs().max() < TOL[dtype]
+    diff = compare_with_nn_lstm(D, H, L, B, T, dtype, variant, seed=sum(sizes))
+    assert set(diff) == {"output", "h_n", "c_n", "gradients"}
+    assert max(diff.values()) < TOL[dtype], diff
+
+
+def test_compare_with_nn_lstm_sees_a_wrong_gate_order(monkeypatch):
+    """The check above can fail: swap the f and c blocks of the copy and it reports large differences."""
+    import lstm_teach.models as models
+
+    right = models.copy_from_nn_lstm
+
+    def swapped(scratch, lstm):
+        right(scratch, lstm)
+        with torch.no_grad():
+            layer = scratch.layers[0]
+            for w in ("W_x", "W_h"):
+                f, c = layer.get_parameter(f"{w}f"), layer.get_parameter(f"{w}c")
+                f_old = f.clone()
+                f.copy_(c)
+                c.copy_(f_old)
+        return scratch
+
+    monkeypatch.setattr(models, "copy_from_nn_lstm", swapped)
+    assert compare_with_nn_lstm(5, 7, 1, 3, 4)["output"] > 1e-3
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
