@@ -31,8 +31,8 @@ from .config import get_device
 from .text import LMBatches
 
 __all__ = [
-    "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "token_probs", "fit", "generate",
-    "training_throughput", "SPEED_STEPS", "compare_speed", "format_speed_table",
+    "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "token_probs", "fit",
+    "ensemble_perplexity", "generate", "training_throughput", "SPEED_STEPS", "compare_speed", "format_speed_table",
 ]
 
 
@@ -50,6 +50,7 @@ class TrainConfig:
     clip: float | None = 1.0  # max gradient norm (d2l clips at 1); None switches clipping off
     eval_batch_size: int = 8  # rows for the held-out text: fewer rows, fewer cold starts
     seed: int = 0  # seeds the batch order and offsets
+    ema: float = 0.0  # decay of a moving average of the weights, e.g. 0.99 per step (0: off); see fit
 
 
 @dataclass
@@ -58,6 +59,7 @@ class History:
 
     train_ppl: list[float] = field(default_factory=list)  # perplexity on the batches seen (while learning)
     valid_ppl: list[float] = field(default_factory=list)  # held-out perplexity after the epoch (nan if none)
+    raw_valid_ppl: list[float] = field(default_factory=list)  # with cfg.ema: held-out perplexity of the raw weights
     tokens_per_s: list[float] = field(default_factory=list)  # training tokens per second
     seconds: list[float] = field(default_factory=list)  # wall time of the training epoch
     best_epoch: int | None = None  # with early stopping: the epoch (1-based) whose weights were kept
@@ -90,12 +92,14 @@ def _make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
 
 
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, clip: float | None = 1.0,
-                sequential: bool = True, device=None, grad_norms: list | None = None) -> tuple[float, float]:
+                sequential: bool = True, device=None, grad_norms: list | None = None,
+                after_step=None) -> tuple[float, float]:
     """One pass over ``batches`` of ``(X, Y)`` (B, T). Returns (perplexity, tokens per second).
 
     ``sequential=True`` carries the state from batch to batch (detached); False starts every
     batch from zeros. A list passed as ``grad_norms`` gets each step's total gradient norm,
-    measured before clipping (notebook 06 plots it).
+    measured before clipping (notebook 06 plots it). ``after_step()``, if given, is called after
+    every optimizer step (``fit`` updates its moving average of the weights there).
     """
     device = torch.device(device) if device is not None else get_device()
     model.train()
@@ -115,6 +119,8 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, cli
         if grad_norms is not None:
             grad_norms.append(norm.item())
         optimizer.step()
+        if after_step is not None:
+            after_step()
         total_loss += loss.item() * Y.numel()
         total_tokens += Y.numel()
     if total_tokens == 0:
@@ -176,9 +182,16 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
     epochs without a new best held-out perplexity, and the best epoch's weights are put back
     (``history.best_epoch``). ``carry_state`` overrides whether the state is carried between
     batches (default: carried exactly when ``cfg.sampling == "sequential"``).
+
+    ``cfg.ema > 0`` also keeps an exponential moving average of the weights, updated after every
+    step (``avg = ema * avg + (1 - ema) * w``, starting from the weights after the first step;
+    Polyak & Juditsky 1992 average the iterates in the same spirit). Held-out perplexity (``valid_ppl``, and early stopping) then uses the averaged
+    weights, ``raw_valid_ppl`` the weights Adam moved, and the model ends with the averaged weights.
     """
     from tqdm.auto import tqdm
 
+    if not 0.0 <= cfg.ema < 1.0:
+        raise ValueError(f"ema={cfg.ema}: use a decay in [0, 1), e.g. 0.99 (0 switches averaging off)")
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
     batches = LMBatches(train_ids, cfg.batch_size, cfg.num_steps, cfg.sampling, seed=cfg.seed)
@@ -186,29 +199,50 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
     if patience is not None and valid_ids is None:
         raise ValueError("early stopping (patience) needs valid_ids to watch")
+    averaged = None
+    if cfg.ema:
+        averaged = torch.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
+    judged = averaged.module if averaged is not None else model  # the weights held-out perplexity is measured on
     carry = cfg.sampling == "sequential" if carry_state is None else carry_state
     history, best, best_state = History(), float("inf"), None
     bar = tqdm(range(cfg.epochs), desc="epochs", disable=not progress)
     for epoch in bar:
         start = time.perf_counter()
-        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, carry, device)
+        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, carry, device,
+                                 after_step=(lambda: averaged.update_parameters(model)) if averaged else None)
         schedule.step()
         history.seconds.append(time.perf_counter() - start)
         history.train_ppl.append(ppl)
         history.tokens_per_s.append(speed)
-        valid = (evaluate(model, valid_ids, cfg.eval_batch_size, cfg.num_steps, device)
+        valid = (evaluate(judged, valid_ids, cfg.eval_batch_size, cfg.num_steps, device)
                  if valid_ids is not None else float("nan"))
         history.valid_ppl.append(valid)
+        if averaged is not None:
+            history.raw_valid_ppl.append(evaluate(model, valid_ids, cfg.eval_batch_size, cfg.num_steps, device)
+                                         if valid_ids is not None else float("nan"))
         bar.set_postfix(train=f"{ppl:.2f}", valid=f"{valid:.2f}")
         if patience is not None:
             if valid < best:
                 best, history.best_epoch = valid, epoch + 1
-                best_state = copy.deepcopy(model.state_dict())
+                best_state = copy.deepcopy(judged.state_dict())
             elif epoch + 1 - history.best_epoch >= patience:
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
+    elif averaged is not None:
+        model.load_state_dict(averaged.module.state_dict())
     return history
+
+
+def ensemble_perplexity(models, ids, batch_size: int = 8, num_steps: int = 35, device=None) -> float:
+    """Perplexity of the average of several models' predicted distributions (an ensemble).
+
+    Each model reads ``ids`` as :func:`evaluate` does; the probabilities each gives to the true
+    next token are averaged, token by token, before the log: ``exp(-mean(log(mean_m p_m)))``.
+    """
+    probs = torch.stack([token_probs(m, ids, batch_size, num_steps, device) for m in models])  # (M, N)
+    return _perplexity(-probs.mean(0).log().mean().item())
 
 
 @torch.no_grad()

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from lstm_teach.models import make_lstm_lm
-from lstm_teach.train import (History, TrainConfig, compare_speed, detach_state, evaluate, fit,
-                              format_speed_table, generate, train_epoch, training_throughput)
+from lstm_teach.train import (History, TrainConfig, compare_speed, detach_state, ensemble_perplexity, evaluate,
+                              fit, format_speed_table, generate, train_epoch, training_throughput)
 from lstm_teach.text import LMBatches
 
 
@@ -155,3 +155,54 @@ def test_early_stopping_keeps_the_best_epoch_weights():
                - history.valid_ppl[best - 1]) < 1e-3 * history.valid_ppl[best - 1]
     with pytest.raises(ValueError, match="valid_ids"):
         fit(lm, _periodic(600), None, cfg, device="cpu", progress=False, patience=2)
+
+
+def test_weight_averaging_is_measured_and_left_in_the_model():
+    torch.manual_seed(0)
+    lm = make_lstm_lm(6, 16, kind="nn")
+    cfg = TrainConfig(epochs=3, batch_size=4, num_steps=10, lr=0.03, ema=0.9)
+    history = fit(lm, _periodic(1200), _periodic(300), cfg, device="cpu", progress=False)
+    assert len(history.raw_valid_ppl) == len(history.valid_ppl) == 3
+    assert history.raw_valid_ppl != history.valid_ppl  # two different sets of weights were measured
+    # the model ends with the averaged weights, whose perplexity is the last valid_ppl
+    assert abs(evaluate(lm, _periodic(300), device="cpu") - history.valid_ppl[-1]) < 1e-9
+
+
+def test_weight_averaging_by_hand_matches_fit():
+    cfg = TrainConfig(epochs=1, batch_size=4, num_steps=10, lr=0.03, ema=0.5)
+    torch.manual_seed(0)
+    lm = make_lstm_lm(6, 8, kind="nn")
+    avg = {k: v.clone() for k, v in lm.state_dict().items()}
+    torch.manual_seed(0)
+    steps = make_lstm_lm(6, 8, kind="nn")
+    fit(lm, _periodic(400), None, cfg, device="cpu", progress=False)
+    optimizer = torch.optim.Adam(steps.parameters(), lr=cfg.lr)
+
+    first = [True]
+
+    def update():  # the average starts at the weights after the first step (AveragedModel's rule)
+        for k, v in steps.state_dict().items():
+            avg[k] = v.clone() if first[0] else 0.5 * avg[k] + 0.5 * v
+        first[0] = False
+
+    train_epoch(steps, LMBatches(_periodic(400), 4, 10, "sequential", seed=0), optimizer, device="cpu", after_step=update)
+    for k, v in lm.state_dict().items():
+        assert torch.allclose(v, avg[k], atol=1e-6), k
+
+
+def test_weight_averaging_rejects_a_decay_of_one():
+    with pytest.raises(ValueError, match="ema"):
+        fit(make_lstm_lm(6, 8), _periodic(400), None, TrainConfig(epochs=1, ema=1.0), device="cpu", progress=False)
+
+
+def test_ensemble_perplexity():
+    torch.manual_seed(0)
+    a, b = make_lstm_lm(6, 8, kind="nn"), make_lstm_lm(6, 8, kind="nn")
+    cfg = TrainConfig(epochs=1, batch_size=4, num_steps=10, lr=0.03)
+    fit(a, _periodic(400), None, cfg, device="cpu", progress=False)
+    ids = _periodic(300)
+    pa, pb = evaluate(a, ids, device="cpu"), evaluate(b, ids, device="cpu")
+    assert abs(ensemble_perplexity([a, a], ids, device="cpu") - pa) < 1e-6  # one model twice is that model
+    both = ensemble_perplexity([a, b], ids, device="cpu")
+    assert both <= math.sqrt(pa * pb) + 1e-9  # log of a mean >= mean of logs (Jensen)
+    assert both != pa and both != pb
