@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import statistics
 import time
@@ -185,8 +186,9 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
 
     ``cfg.ema > 0`` also keeps an exponential moving average of the weights, updated after every
     step (``avg = ema * avg + (1 - ema) * w``, starting from the weights after the first step;
-    Polyak & Juditsky 1992 average the iterates in the same spirit). Held-out perplexity (``valid_ppl``, and early stopping) then uses the averaged
-    weights, ``raw_valid_ppl`` the weights Adam moved, and the model ends with the averaged weights.
+    Polyak & Juditsky 1992 average the iterates in the same spirit). Held-out perplexity
+    (``valid_ppl``, and early stopping) then uses the averaged weights, ``raw_valid_ppl`` the
+    weights Adam moved, and the model ends with the averaged weights.
     """
     from tqdm.auto import tqdm
 
@@ -199,18 +201,18 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
     if patience is not None and valid_ids is None:
         raise ValueError("early stopping (patience) needs valid_ids to watch")
-    averaged = None
+    averaged, after_step = None, None
     if cfg.ema:
         averaged = torch.optim.swa_utils.AveragedModel(
             model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
+        after_step = functools.partial(averaged.update_parameters, model)
     judged = averaged.module if averaged is not None else model  # the weights held-out perplexity is measured on
     carry = cfg.sampling == "sequential" if carry_state is None else carry_state
     history, best, best_state = History(), float("inf"), None
     bar = tqdm(range(cfg.epochs), desc="epochs", disable=not progress)
     for epoch in bar:
         start = time.perf_counter()
-        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, carry, device,
-                                 after_step=(lambda: averaged.update_parameters(model)) if averaged else None)
+        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, carry, device, after_step=after_step)
         schedule.step()
         history.seconds.append(time.perf_counter() - start)
         history.train_ppl.append(ppl)

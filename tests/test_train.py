@@ -172,18 +172,15 @@ def test_weight_averaging_by_hand_matches_fit():
     cfg = TrainConfig(epochs=1, batch_size=4, num_steps=10, lr=0.03, ema=0.5)
     torch.manual_seed(0)
     lm = make_lstm_lm(6, 8, kind="nn")
-    avg = {k: v.clone() for k, v in lm.state_dict().items()}
+    avg = {}
     torch.manual_seed(0)
     steps = make_lstm_lm(6, 8, kind="nn")
     fit(lm, _periodic(400), None, cfg, device="cpu", progress=False)
     optimizer = torch.optim.Adam(steps.parameters(), lr=cfg.lr)
 
-    first = [True]
-
     def update():  # the average starts at the weights after the first step (AveragedModel's rule)
         for k, v in steps.state_dict().items():
-            avg[k] = v.clone() if first[0] else 0.5 * avg[k] + 0.5 * v
-        first[0] = False
+            avg[k] = 0.5 * avg[k] + 0.5 * v if k in avg else v.clone()
 
     train_epoch(steps, LMBatches(_periodic(400), 4, 10, "sequential", seed=0), optimizer, device="cpu", after_step=update)
     for k, v in lm.state_dict().items():
