@@ -7,7 +7,8 @@ Two sizes: The Time Machine (vocab 28) and the Jay Chou lyrics (vocab 1027), bot
 (after warm-up) of forward + backward + gradient clipping + Adam step on random token ids;
 the ratio is to nn.LSTM measured in the same run. torch.compile's compile time is reported
 apart from its steady-state speed. Timings on a shared machine are noisy: the load average
-is printed beside the table.
+is printed beside the table. On a CPU it ends with a floor: the matrix products any LSTM layer
+must do, timed alone, beside nn.LSTM's whole layer (lstm_teach.train.time_products).
 """
 
 import argparse
@@ -17,7 +18,7 @@ import platform
 import torch
 
 from lstm_teach.config import get_device
-from lstm_teach.train import SPEED_STEPS, compare_speed, format_speed_table
+from lstm_teach.train import SPEED_STEPS, compare_speed, format_speed_table, time_products
 
 
 def main():
@@ -40,6 +41,12 @@ def main():
               f"(load average at start {load:.1f})")
         rows = compare_speed(vocab, 256, 32, 35, steps, args.repeats, args.batches, device=device, progress=False)
         print(format_speed_table(rows), flush=True)
+    if device.type == "cpu":  # why vocab 28 is hard: the products alone, beside nn.LSTM's whole layer
+        floor = time_products(256, 32, 35, input_size=28)
+        left_us = 1e3 * (floor["nn_lstm_ms"] - floor["products_ms"]) / 70
+        print(f"\nper batch (hidden 256, batch 32, 35 steps): the matrix products alone {floor['products_ms']:.2f} ms, "
+              f"nn.LSTM's layer forward + backward {floor['nn_lstm_ms']:.2f} ms;\nleft for all other work of a "
+              f"time step, to tie: {left_us:.0f} us (one sigmoid on the gates: {floor['sigmoid_us']:.0f} us)")
 
 
 if __name__ == "__main__":

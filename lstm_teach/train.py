@@ -34,6 +34,7 @@ from .text import LMBatches
 __all__ = [
     "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "token_probs", "fit",
     "ensemble_perplexity", "generate", "training_throughput", "SPEED_STEPS", "compare_speed", "format_speed_table",
+    "time_products",
 ]
 
 
@@ -378,6 +379,52 @@ def compare_speed(vocab_size: int, num_hiddens: int = 256, batch_size: int = 32,
     for row in rows:
         row["ratio"] = row["tokens_per_s"] / base
     return rows
+
+
+def _median_ms(fn, repeats: int) -> float:
+    fn(), fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def time_products(num_hiddens: int = 256, batch_size: int = 32, num_steps: int = 35, input_size: int = 28,
+                  repeats: int = 20) -> dict:
+    """A floor for any LSTM layer's time: its matrix products alone, beside ``nn.LSTM``'s whole layer.
+
+    Per batch, every LSTM layer (ours or ``nn.LSTM``) multiplies by ``W_h`` (H, 4H) once per
+    step going forward (``H_{t-1} W_h``), once per step going back (``dG_t W_h^T``), and forms
+    ``dW_h`` once. ``products_ms`` times those products and nothing else; ``nn_lstm_ms`` times
+    ``nn.LSTM``'s forward + backward on ``input_size`` inputs; ``sigmoid_us`` one ``sigmoid`` on
+    the (B, 4H) gates, the size of a typical element-wise call of one step. Medians in ms (us).
+    On the CPU, with the current number of torch threads.
+    """
+    H, B, T = num_hiddens, batch_size, num_steps
+    W_h, h_prev, dG = torch.randn(H, 4 * H), torch.randn(B, H), torch.randn(B, 4 * H)
+    H_all, dG_all = torch.randn(T * B, H), torch.randn(T * B, 4 * H)
+
+    def products_only():
+        for _ in range(T):
+            h_prev @ W_h  # forward: H_{t-1} W_h
+        for _ in range(T):
+            dG @ W_h.T  # backward: dG_t W_h^T
+        H_all.T @ dG_all  # backward, once for all steps: dW_h
+
+    layer, X = nn.LSTM(input_size, H), torch.randn(T, B, input_size)
+
+    def nn_lstm_layer():
+        outputs, _ = layer(X)
+        outputs.sum().backward()
+
+    def sigmoids():
+        for _ in range(100):
+            torch.sigmoid(dG)
+
+    return {"products_ms": _median_ms(products_only, repeats), "nn_lstm_ms": _median_ms(nn_lstm_layer, repeats),
+            "sigmoid_us": 10 * _median_ms(sigmoids, repeats)}
 
 
 @contextlib.contextmanager

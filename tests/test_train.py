@@ -8,7 +8,8 @@ import torch
 
 from lstm_teach.models import make_lstm_lm
 from lstm_teach.train import (History, TrainConfig, compare_speed, detach_state, ensemble_perplexity, evaluate,
-                              fit, format_speed_table, generate, train_epoch, training_throughput)
+                              fit, format_speed_table, generate, time_products, train_epoch,
+                              training_throughput)
 from lstm_teach.text import LMBatches
 
 
@@ -97,6 +98,11 @@ def test_throughput_and_speed_table_run():
     rows = compare_speed(11, 8, 2, 5, steps, repeats=2, batches_per_repeat=1, warmup=1, device="cpu", progress=False)
     assert rows[-1]["ratio"] == 1.0 and rows[0]["tokens_per_s"] > 0 and len(rows[0]["repeats"]) == 2
     assert "x nn.LSTM" in format_speed_table(rows)
+
+
+def test_time_products_reports_three_positive_times():
+    floor = time_products(8, 2, 3, input_size=5, repeats=2)
+    assert set(floor) == {"products_ms", "nn_lstm_ms", "sigmoid_us"} and all(v > 0 for v in floor.values())
 
 
 def test_throughput_leaves_the_model_unchanged():
