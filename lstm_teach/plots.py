@@ -225,16 +225,31 @@ __all__ += ["plot_perplexity", "plot_speed"]
 
 
 def plot_perplexity(history, baseline: float | None = None, baseline_label: str = "best n-gram",
-                    title: str = "Character language model"):
-    """Training and held-out perplexity per epoch (a ``train.History``), with a baseline line."""
-    fig, ax = plt.subplots()
-    epochs = range(1, len(history.train_ppl) + 1)
+                    title: str = "Character language model", zoom_from: int | None = None):
+    """Training and held-out perplexity per epoch (a ``train.History``), with a baseline line.
+
+    ``zoom_from=k`` adds a second panel with the held-out curve from epoch k on, scaled to show
+    gaps of a percent or two to the baseline that the first panel's scale hides.
+    """
+    fig, axes = plt.subplots(1, 2 if zoom_from else 1, figsize=(10.5, 3.8) if zoom_from else None, squeeze=False)
+    epochs = list(range(1, len(history.train_ppl) + 1))
+    ax = axes[0, 0]
     ax.plot(epochs, history.train_ppl, marker=".", label="training (while learning)")
     ax.plot(epochs, history.valid_ppl, marker=".", label="held-out (last 10% of the text)")
     if baseline is not None:
         ax.axhline(baseline, color="grey", linestyle="--", label=f"{baseline_label} (held-out): {baseline:.2f}")
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
     ax.legend()
+    if zoom_from:
+        if not 1 <= zoom_from < len(epochs):
+            raise ValueError(f"zoom_from={zoom_from}: choose an epoch from 1 to {len(epochs) - 1}")
+        zoom = axes[0, 1]
+        tail = slice(zoom_from - 1, None)
+        zoom.plot(epochs[tail], history.valid_ppl[tail], marker=".", color="C1", label="held-out")
+        if baseline is not None:
+            zoom.axhline(baseline, color="grey", linestyle="--", label=baseline_label)
+        zoom.set(xlabel="epoch", title=f"held-out, from epoch {zoom_from} (zoomed)")
+        zoom.legend()
     fig.tight_layout()
     return fig
 
