@@ -7,6 +7,7 @@ drawn in its notebook. Sections below are grouped by the notebook that derives t
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["use_course_style"]
 
@@ -240,6 +241,7 @@ def plot_perplexity(history, baseline: float | None = None, baseline_label: str 
         ax.axhline(baseline, color="grey", linestyle="--", label=f"{baseline_label} (held-out): {baseline:.2f}")
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
     ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
     if zoom_from:
         if not 1 <= zoom_from < len(epochs):
             raise ValueError(f"zoom_from={zoom_from}: choose an epoch from 1 to {len(epochs) - 1}")
@@ -250,6 +252,7 @@ def plot_perplexity(history, baseline: float | None = None, baseline_label: str 
             zoom.axhline(baseline, color="grey", linestyle="--", label=baseline_label)
         zoom.set(xlabel="epoch", title=f"held-out, from epoch {zoom_from} (zoomed)")
         zoom.legend()
+        zoom.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
 
@@ -314,7 +317,6 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
                    title: str = "perplexity per epoch", log: bool = True, which: str = "both",
                    valid_label: str = "validation"):
     """Training (dashed) and validation (solid) perplexity per epoch for several ``train.History``."""
-    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(7.0, 3.8))
     for i, (label, h) in enumerate(histories.items()):
