@@ -317,7 +317,6 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
                    title: str = "perplexity per epoch", log: bool = True, which: str = "both",
                    valid_label: str = "validation"):
     """Training (dashed) and validation (solid) perplexity per epoch for several ``train.History``."""
-
     fig, ax = plt.subplots(figsize=(7.0, 3.8))
     for i, (label, h) in enumerate(histories.items()):
         epochs = range(1, len(h.train_ppl) + 1)

@@ -381,27 +381,20 @@ def compare_speed(vocab_size: int, num_hiddens: int = 256, batch_size: int = 32,
     return rows
 
 
-def _median_ms(fn, repeats: int) -> float:
-    fn(), fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def time_products(num_hiddens: int = 256, batch_size: int = 32, num_steps: int = 35, input_size: int = 28,
-                  repeats: int = 20) -> dict:
+                  min_run_time: float = 1.0) -> dict:
     """A floor for any LSTM layer's time: its matrix products alone, beside ``nn.LSTM``'s whole layer.
 
     Per batch, every LSTM layer (ours or ``nn.LSTM``) multiplies by ``W_h`` (H, 4H) once per
     step going forward (``H_{t-1} W_h``), once per step going back (``dG_t W_h^T``), and forms
-    ``dW_h`` once. ``products_ms`` times those products and nothing else; ``nn_lstm_ms`` times
-    ``nn.LSTM``'s forward + backward on ``input_size`` inputs; ``sigmoid_us`` one ``sigmoid`` on
-    the (B, 4H) gates, the size of a typical element-wise call of one step. Medians in ms (us).
-    On the CPU, with the current number of torch threads.
+    ``dW_h`` once. Returns medians from ``torch.utils.benchmark`` (at the current number of torch
+    threads): ``products_ms``, those products and nothing else; ``nn_lstm_ms``, ``nn.LSTM``'s
+    forward + backward on ``input_size`` inputs; ``left_us``, what is left of ``nn_lstm_ms`` per
+    time step (forward or backward) for all other work, to tie with it; ``sigmoid_us``, one
+    ``sigmoid`` on the (B, 4H) gates, the size of a typical element-wise call of one step.
     """
+    from torch.utils.benchmark import Timer
+
     H, B, T = num_hiddens, batch_size, num_steps
     W_h, h_prev, dG = torch.randn(H, 4 * H), torch.randn(B, H), torch.randn(B, 4 * H)
     H_all, dG_all = torch.randn(T * B, H), torch.randn(T * B, 4 * H)
@@ -419,12 +412,14 @@ def time_products(num_hiddens: int = 256, batch_size: int = 32, num_steps: int =
         outputs, _ = layer(X)
         outputs.sum().backward()
 
-    def sigmoids():
-        for _ in range(100):
-            torch.sigmoid(dG)
+    def median_s(fn):
+        timer = Timer("fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
+        return timer.blocked_autorange(min_run_time=min_run_time).median
 
-    return {"products_ms": _median_ms(products_only, repeats), "nn_lstm_ms": _median_ms(nn_lstm_layer, repeats),
-            "sigmoid_us": 10 * _median_ms(sigmoids, repeats)}
+    products_ms, nn_lstm_ms = 1e3 * median_s(products_only), 1e3 * median_s(nn_lstm_layer)
+    return {"products_ms": products_ms, "nn_lstm_ms": nn_lstm_ms,
+            "left_us": 1e3 * (nn_lstm_ms - products_ms) / (2 * T),
+            "sigmoid_us": 1e6 * median_s(lambda: torch.sigmoid(dG))}
 
 
 @contextlib.contextmanager

@@ -100,9 +100,11 @@ def test_throughput_and_speed_table_run():
     assert "x nn.LSTM" in format_speed_table(rows)
 
 
-def test_time_products_reports_three_positive_times():
-    floor = time_products(8, 2, 3, input_size=5, repeats=2)
-    assert set(floor) == {"products_ms", "nn_lstm_ms", "sigmoid_us"} and all(v > 0 for v in floor.values())
+def test_time_products_reports_its_times_and_what_is_left():
+    floor = time_products(8, 2, 3, input_size=5, min_run_time=0.01)
+    assert set(floor) == {"products_ms", "nn_lstm_ms", "left_us", "sigmoid_us"}
+    assert floor["products_ms"] > 0 and floor["nn_lstm_ms"] > 0 and floor["sigmoid_us"] > 0
+    assert floor["left_us"] == pytest.approx(1e3 * (floor["nn_lstm_ms"] - floor["products_ms"]) / 6)
 
 
 def test_throughput_leaves_the_model_unchanged():
@@ -210,16 +212,3 @@ def test_ensemble_perplexity():
     assert both <= math.sqrt(pa * pb) + 1e-9  # log of a mean >= mean of logs (Jensen)
     assert both != pa and both != pb
 
-
-def test_plot_perplexity_zoom_adds_a_panel_of_the_last_epochs():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from lstm_teach.plots import plot_perplexity
-
-    history = History(train_ppl=[9.0, 5.0, 4.0, 3.9], valid_ppl=[8.0, 4.5, 3.95, 3.9])
-    assert len(plot_perplexity(history, 3.92).axes) == 1
-    fig = plot_perplexity(history, 3.92, zoom_from=2)
-    assert len(fig.axes) == 2 and list(fig.axes[1].lines[0].get_xdata()) == [2, 3, 4]
-    with pytest.raises(ValueError, match="zoom_from"):
-        plot_perplexity(history, zoom_from=4)
