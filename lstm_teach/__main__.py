@@ -1,9 +1,10 @@
-"""Command line: ``python -m lstm_teach {info,download,test}``.
+"""Command line: ``python -m lstm_teach {info,download,test,hub-link}``.
 
 ``download`` prepares a machine before class (data sets fetched and verified, or copied from a
 folder with ``--from``); ``info`` prints what a teacher checks first; ``test`` runs the test
 suite of a checkout (unit tests + every notebook) wherever the package is installed, e.g. on
-Colab's GPU.
+Colab's GPU; ``hub-link`` prints the nbgitpuller link that hands the course to a JupyterHub's
+students (:mod:`lstm_teach.hub`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import __version__, config, data
+from . import __version__, config, data, hub
 
 
 def _info() -> int:
@@ -94,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="copy verified files from this folder instead of downloading")
     test = sub.add_parser("test", help="run the test suite of this checkout (quick mode unless --full)")
     test.add_argument("--full", action="store_true", help="run the notebooks in full mode")
+    link = sub.add_parser("hub-link", help="print the nbgitpuller link that opens the course on a JupyterHub")
+    link.add_argument("--hub", required=True, metavar="URL", help="the hub's address, e.g. https://hub.example.org")
+    link.add_argument("--notebook", metavar="NN", help="open this notebook, e.g. 03 (default: the notebooks folder)")
+    link.add_argument("--branch", help="the branch to hand out (default: the repository's default branch)")
+    link.add_argument("--repo", metavar="URL", help="the repository to clone (default: this course's)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "test":
         return _test(args.full, rest)
@@ -101,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "info":
         return _info()
+    if args.command == "hub-link":
+        try:
+            print(hub.hub_link(args.hub, repo=args.repo, notebook=args.notebook, branch=args.branch))
+        except ValueError as err:
+            parser.error(str(err))
+        return 0
     if not (args.names or args.all or args.source):
         parser.error("name data sets, or use --all or --from DIR")
     return _download(args.names, args.all, args.source)
