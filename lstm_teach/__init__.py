@@ -15,6 +15,8 @@ Modules, each readable on its own:
   checks, LSTM + n-gram mixtures, generation speed, a CJK font for matplotlib.
 * :mod:`lstm_teach.sentiment`: IMDB sentiment (05): a biLSTM on padded batches equal to packed ones.
 * :mod:`lstm_teach.tagging`: part-of-speech tagging (07): baseline, BiLSTM + char-CNN tagger.
+* :mod:`lstm_teach.interpret`: what a trained LSTM learned (08): every state and gate recorded, single
+  cells against a linear probe, clamping a cell during generation, gate saturation, loss per bucket.
 * :mod:`lstm_teach.plots`, :mod:`lstm_teach.exercises`: figures and exercise checks.
 
 The approach follows *Dive into Deep Learning* (Zhang, Lipton, Li and Smola, d2l.ai),

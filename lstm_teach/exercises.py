@@ -342,3 +342,95 @@ def check_two_tags_for_one_word(tagged_a, tagged_b, word: str) -> bool:
                          f"{'/'.join(sorted(tags_b))} in the other: the context decided", "")
     return report(False, "", f"{word!r} got {sorted(tags_a)} and {sorted(tags_b)}: find contexts "
                      "that make it a different part of speech (e.g. a noun after 'a', a verb after 'to')")
+
+
+# ---------------------------------------------------------------- notebook 08
+__all__ += ["check_pearson", "check_line_position", "check_saturation", "check_r_squared"]
+
+
+def _call(fn, *args):
+    """``(result, None)``, or ``(None, message)`` when the student's function raised."""
+    try:
+        return fn(*args), None
+    except Exception as error:  # a check reports, it does not raise
+        return None, f"your function raised {type(error).__name__}: {error}"
+
+
+def check_pearson(fn) -> bool:
+    """Exercise 08.1: ``fn(x, y)`` (two 1-D tensors) must return Pearson's correlation r as a float."""
+    import torch
+
+    from .interpret import correlations
+
+    g = torch.Generator().manual_seed(8)
+    cases = [(torch.arange(10.0), 3 * torch.arange(10.0) + 1), (torch.arange(10.0), -torch.arange(10.0) ** 2)]
+    x = torch.randn(50, generator=g)
+    cases.append((x, x + torch.randn(50, generator=g)))
+    for x, y in cases:
+        want = float(correlations(x[:, None], y)[0])
+        got, error = _call(fn, x.clone(), y.clone())
+        if error:
+            return report(False, "", error)
+        if abs(float(got) - want) > 1e-5:
+            hint = (" (that looks like the covariance: divide by both standard deviations)"
+                    if abs(float(got)) > 1.0 + 1e-6 else "")
+            return report(False, "", f"for x = {x[:4].tolist()}... expected r = {want:.4f}, got {float(got):.4f}{hint}")
+    return report(True, "right: r is the covariance of the centred x and y divided by both their norms, in [-1, 1]", "")
+
+
+def check_line_position(fn) -> bool:
+    """Exercise 08.2: ``fn(text)`` must give each character's position in its line (0 after a line
+    break; the line break itself gets the length of the line it ends)."""
+    from .interpret import line_position
+
+    for text in ("ab\ncde\n\nf", "一二三\n四五\n", "no break at all"):
+        want = line_position(text).tolist()
+        got, error = _call(fn, text)
+        if error:
+            return report(False, "", error)
+        got = [float(v) for v in got]
+        if got != want:
+            return report(False, "", f"for {text!r} expected {want}, got {got}")
+    return report(True, "right on all three texts, Chinese included", "")
+
+
+def check_saturation(fn) -> bool:
+    """Exercise 08.3: ``fn(gate)`` for a (T, H) tensor must return two (H,) tensors: the fraction of
+    time steps each unit is below 0.1 and above 0.9."""
+    import torch
+
+    from .interpret import saturation
+
+    gate = torch.rand(40, 6, generator=torch.Generator().manual_seed(8))
+    want = saturation(gate)
+    got, error = _call(fn, gate.clone())
+    if error:
+        return report(False, "", error)
+    try:
+        left, right = (torch.as_tensor(v, dtype=torch.float64) for v in got)
+    except (TypeError, ValueError):
+        return report(False, "", "return two tensors: (fraction below 0.1, fraction above 0.9)")
+    if left.shape != want[0].shape or right.shape != want[1].shape:
+        return report(False, "", f"expected two tensors of shape {tuple(want[0].shape)} (one number per unit), "
+                                 f"got {tuple(left.shape)} and {tuple(right.shape)}: average over time, dim 0")
+    if not (torch.allclose(left, want[0]) and torch.allclose(right, want[1])):
+        return report(False, "", "the fractions are off: (gate < 0.1).float().mean(0) and (gate > 0.9).float().mean(0)")
+    return report(True, "right: one pair of fractions per unit", "")
+
+
+def check_r_squared(fn) -> bool:
+    """Exercise 08.4: ``fn(y_true, y_pred)`` must return the coefficient of determination R²."""
+    import torch
+
+    from .interpret import r_squared
+
+    y = torch.tensor([1.0, 2.0, 4.0, 7.0])
+    for pred in (y.clone(), torch.full_like(y, float(y.mean())), torch.tensor([2.0, 2.0, 3.0, 5.0]), -y):
+        want = r_squared(y, pred)
+        got, error = _call(fn, y.clone(), pred.clone())
+        if error:
+            return report(False, "", error)
+        if abs(float(got) - want) > 1e-6:
+            return report(False, "", f"for predictions {pred.tolist()} expected R² = {want:.4f}, got {float(got):.4f}. "
+                                     "R² = 1 - sum((y - pred)²) / sum((y - mean y)²); it can be negative")
+    return report(True, "right: 1 for a perfect read-out, 0 for always guessing the mean, below 0 for worse", "")

@@ -451,3 +451,110 @@ def plot_tag_confusion(gold, pred, top: int = 8, title: str = "mistakes on the t
     fig.colorbar(image, ax=ax, shrink=0.8, label="words")
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- notebook 08
+# What the LSTM learned: text coloured by a cell, gate saturation, loss per bucket. The numbers come
+# from lstm_teach.interpret; Chinese characters need a CJK font (lstm_teach.lyrics.use_cjk_font).
+__all__ += ["plot_coloured_text", "plot_gate_saturation", "plot_bucket_losses", "plot_probe_scores"]
+
+
+def plot_coloured_text(text: str, values, vmin: float = -1.0, vmax: float = 1.0, cmap: str = "coolwarm",
+                       title: str = "", max_columns: int = 72, ax=None):
+    """``text`` drawn on a grid, one character per cell, each cell's background coloured by its value
+    (blue ``vmin`` to red ``vmax``), as in Karpathy et al.'s figures: a picture that GitHub and nbviewer
+    show, beside the HTML version. A line break is drawn as ↵ and starts a new row; a line longer than
+    ``max_columns`` wraps. Chinese characters get square cells."""
+    import matplotlib
+
+    values = [float(v) for v in values]
+    if len(values) != len(text):
+        raise ValueError(f"one value per character: {len(text)} characters, {len(values)} values")
+    rows, row = [], []
+    for ch, v in zip(text, values):
+        row.append(("↵" if ch == "\n" else ch, v))
+        if ch == "\n" or len(row) == max_columns:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    wide = any(ord(ch) > 0x2E80 for ch in text)
+    cell_w, cell_h = (0.26, 0.30) if wide else (0.115, 0.24)  # inches
+    columns = max(len(r) for r in rows)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(columns * cell_w + 0.3, len(rows) * cell_h + (0.45 if title else 0.15)))
+    fig = ax.figure
+    colours = matplotlib.colormaps[cmap]
+    span = (vmax - vmin) or 1.0
+    for y, row in enumerate(rows):
+        for x, (ch, v) in enumerate(row):
+            ax.add_patch(matplotlib.patches.Rectangle((x, -y - 1), 1, 1, color=colours((v - vmin) / span), lw=0))
+            mark = ch == "↵"  # CJK fonts lack this glyph: draw it with matplotlib's own DejaVu Sans
+            ax.text(x + 0.5, -y - 0.5, ch, ha="center", va="center", fontsize=11 if wide else 10,
+                    color="0.45" if mark else "black", **({"fontfamily": "DejaVu Sans"} if mark else {}))
+    ax.set_xlim(0, columns)
+    ax.set_ylim(-len(rows), 0)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99 if not title else 1 - 0.4 / fig.get_figheight())
+    return fig
+
+
+def plot_gate_saturation(stats: dict, title: str = "how often each gate is saturated"):
+    """The paper's figure 3: for each gate, one dot per unit at (fraction of time left-saturated,
+    fraction right-saturated); ``stats`` maps a label (model, layer) to ``{gate: (left, right)}``."""
+    gates = {"f": "forget gate 遗忘门", "i": "input gate 输入门", "o": "output gate 输出门"}
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6), sharex=True, sharey=True)
+    markers = "os^vD"
+    for k, (label, by_gate) in enumerate(stats.items()):
+        for ax, gate in zip(axes, gates):
+            left, right = by_gate[gate]
+            ax.scatter(left, right, s=10, alpha=0.6, marker=markers[k % len(markers)], color=f"C{k}", label=label)
+    for ax, (gate, name) in zip(axes, gates.items()):
+        ax.plot([0, 1], [1, 0], color="0.7", lw=0.8)  # left + right = 1: always saturated one way or the other
+        ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=name, xlabel="fraction of time < 0.1 (closed)")
+    axes[0].set_ylabel("fraction of time > 0.9 (open)")
+    axes[0].legend(fontsize=8, markerscale=1.5, loc="upper right")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bucket_losses(tables: dict, title: str = "LSTM minus n-gram, nats per character"):
+    """Horizontal bars of the LSTM's mean loss minus the n-gram's per bucket; ``tables`` maps a panel
+    title to rows of ``interpret.loss_by_bucket``. Bars left of zero: the LSTM predicts better there."""
+    fig, axes = plt.subplots(1, len(tables), figsize=(3.6 * len(tables), 0.3 * max(len(r) for r in tables.values()) + 1.6),
+                             squeeze=False)
+    for ax, (name, rows) in zip(axes[0], tables.items()):
+        labels = [f"{r['bucket']} ({r['count']:,})" for r in rows][::-1]
+        diffs = [r["diff"] for r in rows][::-1]
+        ax.barh(labels, diffs, color=["#1f77b4" if d < 0 else "#d62728" for d in diffs])
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("LSTM − n-gram (nats/char)")
+        ax.tick_params(axis="y", labelsize=9)
+        ax.grid(axis="y", visible=False)
+    fig.suptitle(title + "   (blue: the LSTM is better; in brackets: characters)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_probe_scores(rows: list[dict], title: str = "best single cell vs a linear probe"):
+    """Grouped bars per property: best single cell's r² and the probe's R², trained vs untrained network.
+    ``rows``: dicts with ``property`` and the four numbers ``cell_trained``, ``cell_untrained``,
+    ``probe_trained``, ``probe_untrained``."""
+    import numpy as np
+
+    keys = [("cell_untrained", "best cell r², untrained", "#c7c7c7"), ("cell_trained", "best cell r², trained", "#9ecae1"),
+            ("probe_untrained", "probe R², untrained", "#7f7f7f"), ("probe_trained", "probe R², trained", "#1f77b4")]
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.6))
+    y = np.arange(len(rows))[::-1]
+    for j, (key, label, colour) in enumerate(keys):
+        ax.barh(y + (1.5 - j) * 0.2, [max(0.0, r[key]) for r in rows], height=0.2, color=colour, label=label)
+    ax.set_yticks(y, [r["property"] for r in rows], fontsize=9)
+    ax.set(xlim=(0, 1), xlabel="share of the property's variance explained (held-out text)", title=title)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig

@@ -49,7 +49,7 @@ def setup_source(notebook: Path) -> str:
         'if "google.colab" in sys.modules:',
         f'    %pip install -q "lstm-teach @ git+{url}"',
     ]
-    if notebook.name.startswith("06_"):  # Chinese characters in the plots need a CJK font
+    if notebook.name.startswith(("06_", "08_")):  # Chinese characters in the plots need a CJK font
         lines.append("    !apt-get -qq install -y fonts-noto-cjk > /dev/null")
     lines += [
         "    from google.colab import output",

@@ -199,3 +199,40 @@ def test_exercise_section(name):
 def test_notebook_records_its_results(name):
     calls = [src for kind, src, _ in _cells(name) if kind == "code" and "save_results(" in src]
     assert len(calls) == 1, f"{name}: one code cell must call save_results (README's results table)"
+
+
+# ------------------------------------------------------------------ notebook 08
+def test_pearson():
+    def right(x, y):
+        x, y = x - x.mean(), y - y.mean()
+        return float((x * y).sum() / (x.norm() * y.norm()))
+
+    assert ex.check_pearson(right)
+    assert not ex.check_pearson(lambda x, y: float(((x - x.mean()) * (y - y.mean())).mean()))  # covariance
+    assert not ex.check_pearson(lambda x, y: 1 / 0)
+
+
+def test_line_position():
+    def right(text):
+        out, pos = [], 0
+        for ch in text:
+            out.append(pos)
+            pos = 0 if ch == "\n" else pos + 1
+        return out
+
+    def from_one(text):
+        return [p + 1 for p in right(text)]
+
+    assert ex.check_line_position(right)
+    assert not ex.check_line_position(from_one)
+
+
+def test_saturation():
+    assert ex.check_saturation(lambda g: ((g < 0.1).float().mean(0), (g > 0.9).float().mean(0)))
+    assert not ex.check_saturation(lambda g: ((g < 0.1).float().mean(1), (g > 0.9).float().mean(1)))  # over units
+    assert not ex.check_saturation(lambda g: ((g > 0.9).float().mean(0), (g < 0.1).float().mean(0)))  # swapped
+
+
+def test_r_squared():
+    assert ex.check_r_squared(lambda y, p: 1 - ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+    assert not ex.check_r_squared(lambda y, p: 1 - ((y - p) ** 2).sum() / (y ** 2).sum())  # not centred
