@@ -1,9 +1,13 @@
-"""``python -m lstm_teach hub-link``: the nbgitpuller link, parsed back and checked part by part."""
+"""``python -m lstm_teach hub-link`` (the nbgitpuller link, parsed back part by part) and the hub
+files: ``hub/jupyterhub_config.py``, ``hub/Dockerfile`` and ``hub/z2jh-values.yaml`` give students
+the same environment. The hub itself runs in tests/test_hub.py."""
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import yaml
 
 from lstm_teach import hub
 from lstm_teach.__main__ import main
@@ -88,3 +92,42 @@ def test_cli_prints_the_link_and_rejects_bad_input(capsys):
         main(["hub-link", "--hub", "hub.example.org"])
     assert stop.value.code == 2
     assert "hub='hub.example.org'" in capsys.readouterr().err
+
+
+def _class_config(prefix="/usr"):
+    """hub/jupyterhub_config.py evaluated as JupyterHub does, into a plain traitlets Config."""
+    from traitlets.config import Config
+
+    config = Config()
+    source = (ROOT / "hub" / "jupyterhub_config.py").read_text()
+    sys_module = type("sys", (), {"prefix": prefix, "executable": "/hub/bin/python"})
+    exec(compile(source.replace("import sys\n", ""), "jupyterhub_config.py", "exec"),
+         {"get_config": lambda: config, "sys": sys_module})
+    return config
+
+
+def test_hub_config_dockerfile_and_helm_values_give_students_the_same_environment():
+    config = _class_config()
+    environment = dict(config.Spawner.environment)
+    assert environment["LSTM_TEACH_QUICK"] == "1" and environment["OMP_NUM_THREADS"] == "1"
+    values = yaml.safe_load((ROOT / "hub" / "z2jh-values.yaml").read_text())
+    assert values["singleuser"]["extraEnv"] == environment
+    docker = (ROOT / "hub" / "Dockerfile").read_text()
+    env_block = re.search(r"^ENV (.*?)(?:\n\n|\Z)", docker, re.S | re.M).group(1)
+    assert dict(re.findall(r"(\w+)=(\S+)", env_block)) == environment
+    assert "download.pytorch.org/whl/cpu" in docker  # CPU torch, not the CUDA build
+    # Limits and the idle culler agree too.
+    assert values["singleuser"]["memory"]["limit"] == config.Spawner.mem_limit
+    assert values["singleuser"]["cpu"]["limit"] == config.Spawner.cpu_limit
+    (culler,) = config.JupyterHub.services
+    assert culler["command"][1:3] == ["-m", "jupyterhub_idle_culler"]
+    assert f"--timeout={values['cull']['timeout']}" in culler["command"]
+    (role,) = config.JupyterHub.load_roles
+    assert role["services"] == ["idle-culler"] and "delete:servers" in role["scopes"]
+    assert config.Spawner.default_url == values["singleuser"]["defaultUrl"] == "/lab"
+
+
+def test_under_tljh_the_config_adds_only_the_environment():
+    config = _class_config(prefix="/opt/tljh/hub")
+    assert "environment" in config.Spawner and "mem_limit" not in config.Spawner
+    assert "services" not in config.JupyterHub  # TLJH's own culler stays
