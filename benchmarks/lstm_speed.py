@@ -1,14 +1,15 @@
 """Training speed of the from-scratch LSTM, step by step, against nn.LSTM (notebook 03).
 
-    python benchmarks/lstm_speed.py [--repeats 5] [--no-compile] [--threads N]
+    python benchmarks/lstm_speed.py [--seconds 1] [--no-compile] [--threads N]
 
 Two sizes: The Time Machine (vocab 28) and the Jay Chou lyrics (vocab 1027), both with hidden
-256, batch 32 and 35 time steps, as in d2l. Each row is the median of --repeats timed runs
-(after warm-up) of forward + backward + gradient clipping + Adam step on random token ids;
+256, batch 32 and 35 time steps, as in d2l. Each row is the median batch of torch.utils.benchmark
+(at least --seconds of timed batches after warm-up) of forward + backward + gradient clipping +
+Adam step on random token ids;
 the ratio is to nn.LSTM measured in the same run. torch.compile's compile time is reported
 apart from its steady-state speed. Timings on a shared machine are noisy: the load average
 is printed beside the table. On a CPU it ends with a floor: the matrix products any LSTM layer
-must do, timed alone, beside nn.LSTM's whole layer (lstm_teach.train.time_products).
+must do, timed alone, beside nn.LSTM's whole layer (lstm_teach.speed.time_products).
 """
 
 import argparse
@@ -18,13 +19,12 @@ import platform
 import torch
 
 from lstm_teach.config import get_device
-from lstm_teach.train import SPEED_STEPS, compare_speed, format_speed_table, time_products
+from lstm_teach.speed import SPEED_STEPS, compare_speed, format_speed_table, time_products
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per model (median)")
-    parser.add_argument("--batches", type=int, default=3, help="batches per timed repeat")
+    parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per model at least (median batch)")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile row")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--vocab", type=int, nargs="*", default=[28, 1027])
@@ -37,9 +37,9 @@ def main():
           f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads")
     for vocab in args.vocab:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"\nvocab {vocab}, hidden 256, batch 32, 35 steps; median of {args.repeats} repeats "
+        print(f"\nvocab {vocab}, hidden 256, batch 32, 35 steps; median batch of {args.seconds:g} s or more "
               f"(load average at start {load:.1f})")
-        rows = compare_speed(vocab, 256, 32, 35, steps, args.repeats, args.batches, device=device, progress=False)
+        rows = compare_speed(vocab, 256, 32, 35, steps, args.seconds, device=device, progress=False)
         print(format_speed_table(rows), flush=True)
     if device.type == "cpu":  # why vocab 28 is hard: the products alone, beside nn.LSTM's whole layer
         floor = time_products(256, 32, 35, input_size=28)

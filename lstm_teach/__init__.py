@@ -8,16 +8,19 @@ Modules, each readable on its own:
 * :mod:`lstm_teach.gradients`: per-step gradient norms and the LSTM cell Jacobian (01, 02).
 * :mod:`lstm_teach.tasks`: the recall-the-first-symbol memory task and its training (01, 02).
 * :mod:`lstm_teach.models`: ``LSTMScratch`` (03) and its faster variants, weight copies to and
-  from ``nn.LSTM``, the character language model ``RNNLM``.
+  from ``nn.LSTM``, the character language model ``RNNLM``; the one place with private oneDNN calls.
 * :mod:`lstm_teach.train`: the language-model training loop, perplexity, generation (03, 04, 06).
+* :mod:`lstm_teach.speed`: every timing, on one timer (``torch.utils.benchmark``): training and
+  generation speed, the speed table of 03, packed vs padded batches (04, 05).
 * :mod:`lstm_teach.ngram`: an interpolated Kneser-Ney character n-gram baseline (03, 06).
 * :mod:`lstm_teach.lyrics`: Jay Chou lyrics (06): memorisation (longest verbatim substring), prefix
-  checks, LSTM + n-gram mixtures, generation speed, a CJK font for matplotlib.
+  checks, LSTM + n-gram mixtures.
 * :mod:`lstm_teach.sentiment`: IMDB sentiment (05): a biLSTM on padded batches equal to packed ones.
 * :mod:`lstm_teach.tagging`: part-of-speech tagging (07): baseline, BiLSTM + char-CNN tagger.
 * :mod:`lstm_teach.interpret`: what a trained LSTM learned (08): every state and gate recorded, single
   cells against a linear probe, clamping a cell during generation, gate saturation, loss per bucket.
-* :mod:`lstm_teach.plots`, :mod:`lstm_teach.exercises`: figures and exercise checks.
+* :mod:`lstm_teach.plots`, :mod:`lstm_teach.exercises`: figures (and a CJK font for them) and
+  exercise checks.
 
 The approach follows *Dive into Deep Learning* (Zhang, Lipton, Li and Smola, d2l.ai),
 chapters 9 and 10 (8 and 9 of the Chinese edition), rewritten for a current PyTorch stack.

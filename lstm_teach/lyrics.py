@@ -9,10 +9,10 @@
 * :func:`backward_without_detach`: what happens when a carried state is not ``detach()``-ed.
 * :func:`interpolate`: the perplexity of a mixture ``lam * P_lstm + (1 - lam) * P_ngram`` (linear
   interpolation of language models, Jelinek & Mercer 1980), and the best ``lam`` on a validation part.
-* :func:`generation_speed`: characters per second, generating one step at a time with the scratch
-  LSTM and with ``nn.LSTM`` holding the same weights.
-* :func:`find_cjk_font` / :func:`use_cjk_font`: a font with Chinese glyphs for matplotlib, or a
-  printed warning and the default font (the characters then show as boxes).
+
+Notebook 06 also uses :func:`lstm_teach.models.to_nn_lstm_lm` and
+:func:`lstm_teach.speed.generation_speed` (generation speed, scratch LSTM vs ``nn.LSTM``) and
+:func:`lstm_teach.plots.use_cjk_font` (a font with Chinese glyphs for its plots).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from torch import nn
 
 __all__ = [
     "classic_text", "CLASSIC_CHARS", "longest_verbatim", "memorisation", "check_prefix", "continue_lyrics",
-    "backward_without_detach", "interpolate", "best_interpolation", "to_nn_lstm_lm", "generation_speed",
-    "CJK_FONT_NAMES", "find_cjk_font", "use_cjk_font",
+    "backward_without_detach", "interpolate", "best_interpolation",
 ]
 
 CLASSIC_CHARS = 10_000  # d2l-zh 1st ed.: corpus_chars[0:10000]
@@ -147,104 +146,3 @@ def best_interpolation(p_lstm: torch.Tensor, p_ngram: torch.Tensor, grid=None) -
     grid = [i / 20 for i in range(21)] if grid is None else grid
     curve = {lam: interpolate(p_lstm, p_ngram, lam) for lam in grid}
     return min(curve, key=curve.get), curve
-
-
-# ---------------------------------------------------------------- speed of generation
-def to_nn_lstm_lm(model: nn.Module) -> nn.Module:
-    """An ``RNNLM`` around ``nn.LSTM`` computing what ``model`` (an ``RNNLM`` around ``LSTMScratch``) computes.
-
-    A scratch model reading token ids (``ids_in``) means one-hot input, which is what the copy
-    gets; an embedding and the output layer are copied as they are.
-    """
-    from .models import RNNLM, copy_to_nn_lstm
-
-    scratch = model.rnn
-    lstm = nn.LSTM(scratch.input_size, scratch.hidden_size, scratch.num_layers, batch_first=True)
-    copy_to_nn_lstm(scratch, lstm)
-    embed = model.embedding.embedding_dim if model.embedding is not None else None
-    twin = RNNLM(lstm, model.vocab_size, embed_size=embed, dropout=model.dropout)
-    with torch.no_grad():
-        twin.W_hq.copy_(model.W_hq)
-        twin.b_q.copy_(model.b_q)
-        if embed:
-            twin.embedding.weight.copy_(model.embedding.weight)
-    return twin.to(model.W_hq.device).eval()
-
-
-
-@torch.no_grad()
-def generation_speed(model: nn.Module, reference: nn.Module, prefix: list[int], num_chars: int = 200,
-                     repeats: int = 3, device=None) -> dict:
-    """Characters per second of greedy generation, one step at a time, for two models.
-
-    Both must compute the same function (e.g. a scratch LSTM and ``nn.LSTM`` with copied weights):
-    the generated ids are compared and returned as ``same_text``. Median of ``repeats`` runs each.
-    """
-    from .train import generate
-
-    rates, texts = {}, {}
-    for name, m in (("model", model), ("reference", reference)):
-        generate(m, prefix, 5, device=device)  # warm-up
-        runs = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            texts[name] = generate(m, prefix, num_chars, device=device)
-            runs.append(num_chars / (time.perf_counter() - start))
-        rates[name] = sorted(runs)[len(runs) // 2]
-    return {"model": rates["model"], "reference": rates["reference"],
-            "ratio": rates["model"] / rates["reference"], "same_text": texts["model"] == texts["reference"]}
-
-
-# ---------------------------------------------------------------- a font with Chinese characters
-# fonts with CJK glyphs, most likely first: Debian/Ubuntu (fonts-noto-cjk, fonts-wqy-*), macOS, Windows
-CJK_FONT_NAMES = (
-    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans SC", "Noto Serif CJK SC",
-    "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-    "AR PL UMing CN", "PingFang SC", "Heiti SC", "STHeiti", "Hiragino Sans GB", "Microsoft YaHei",
-    "SimHei", "SimSun",
-)
-_CJK_FILE_HINTS = ("cjk", "wqy", "wenquanyi", "sourcehan", "uming", "ukai", "simhei", "simsun", "msyh", "pingfang")
-_INSTALL_HINT = ("install one: `sudo apt-get install fonts-noto-cjk` (Debian/Ubuntu), "
-                 "`!apt-get -qq install -y fonts-noto-cjk` in Colab, then restart the kernel")
-
-
-def find_cjk_font(names=CJK_FONT_NAMES) -> str | None:
-    """The name of an installed font with Chinese glyphs that matplotlib can use, or None.
-
-    Looks in matplotlib's font list first; if none is there (matplotlib caches its list, so a font
-    installed after the cache was built is missing from it), it adds the system's font files whose
-    names suggest CJK glyphs and looks again.
-    """
-    from matplotlib import font_manager
-
-    def known():
-        have = {f.name for f in font_manager.fontManager.ttflist}
-        return next((n for n in names if n in have), None)
-
-    found = known()
-    if found is None:
-        for path in font_manager.findSystemFonts():
-            if any(h in path.lower().replace("-", "").replace("_", "") for h in _CJK_FILE_HINTS):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except Exception:  # an unreadable font file: skip it
-                    continue
-        found = known()
-    return found
-
-
-def use_cjk_font(names=CJK_FONT_NAMES, verbose: bool = True) -> str | None:
-    """Put a CJK font first in matplotlib's sans-serif list; warn (printed) and return None if none."""
-    import matplotlib.pyplot as plt
-
-    font = find_cjk_font(names)
-    if font is None:
-        print("WARNING: no font with Chinese characters found; plots will show boxes instead of "
-              f"characters. To fix it, {_INSTALL_HINT}.")
-        return None
-    plt.rcParams["font.sans-serif"] = [font] + [f for f in plt.rcParams["font.sans-serif"] if f != font]
-    plt.rcParams["font.family"] = "sans-serif"
-    plt.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack the minus sign glyph
-    if verbose:
-        print(f"matplotlib font for Chinese characters: {font}")
-    return font

@@ -45,7 +45,7 @@ from torch import nn
 
 __all__ = [
     "VARIANTS", "LSTMLayerScratch", "LSTMScratch", "LSTMRecurrence", "RNNLM",
-    "copy_from_nn_lstm", "copy_to_nn_lstm", "make_lstm_lm", "compare_with_nn_lstm",
+    "copy_from_nn_lstm", "copy_to_nn_lstm", "to_nn_lstm_lm", "make_lstm_lm", "compare_with_nn_lstm",
 ]
 
 VARIANTS = ("naive", "fused", "hoisted", "handwritten")
@@ -135,8 +135,32 @@ def _one_hot(X: torch.Tensor, size: int, dtype: torch.dtype) -> torch.Tensor:
     return X
 
 
+# ---------------------------------------------------------------- oneDNN: the only private PyTorch calls
+# ``torch.ops.mkldnn._reorder_linear_weight`` and ``torch.ops.mkldnn._linear_pointwise`` are PyTorch
+# internals (its own CPU inference path uses them), not public API: a release may change or drop
+# them. They are called here and nowhere else, and only when they exist and give ``F.linear``'s
+# result on a small probe at import; otherwise :func:`_pack` returns ``W`` as it is and
+# :func:`_linear` is ``F.linear``: the hand-written LSTM is then slower, never wrong.
+# tests/test_models.py runs it both ways (``_ONEDNN = False`` is the pure-PyTorch fallback).
+def _onednn_works(ops=torch.ops.mkldnn) -> bool:
+    """True when the two private oneDNN ops exist in ``ops`` and compute ``F.linear`` on a probe."""
+    if not (torch.backends.mkldnn.is_available() and hasattr(ops, "_linear_pointwise")
+            and hasattr(ops, "_reorder_linear_weight")):
+        return False
+    try:
+        gen = torch.Generator().manual_seed(0)
+        X, W = torch.randn(3, 8, generator=gen), torch.randn(5, 8, generator=gen)
+        out = ops._linear_pointwise(X, ops._reorder_linear_weight(W, 3), None, "none", [], "")
+        return bool(torch.allclose(out, F.linear(X, W), atol=1e-5))
+    except Exception:  # a changed signature or a missing kernel: fall back to F.linear
+        return False
+
+
+_ONEDNN = _onednn_works()
+
+
 def _onednn(X: torch.Tensor) -> bool:
-    return X.device.type == "cpu" and X.dtype == torch.float32 and _ONEDNN
+    return _ONEDNN and X.device.type == "cpu" and X.dtype == torch.float32
 
 
 def _pack(W: torch.Tensor, batch_size: int) -> torch.Tensor:
@@ -160,10 +184,7 @@ def _linear(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     return F.linear(X, W)
 
 
-_ONEDNN = (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-           and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"))
-
-
+# ---------------------------------------------------------------- the loop with a hand-written backward
 class LSTMRecurrence(torch.autograd.Function):
     """The loop over time with a hand-written backward pass (backpropagation through time).
 
@@ -308,6 +329,25 @@ def copy_to_nn_lstm(scratch: LSTMScratch, lstm: nn.LSTM) -> nn.LSTM:
         getattr(lstm, f"bias_ih_l{k}").copy_(b)
         getattr(lstm, f"bias_hh_l{k}").zero_()
     return lstm
+
+
+def to_nn_lstm_lm(model: RNNLM) -> RNNLM:
+    """An ``RNNLM`` around ``nn.LSTM`` computing what ``model`` (an ``RNNLM`` around ``LSTMScratch``) computes.
+
+    A scratch model reading token ids (``ids_in``) means one-hot input, which is what the copy
+    gets; an embedding and the output layer are copied as they are (notebook 06 times the two).
+    """
+    scratch = model.rnn
+    lstm = nn.LSTM(scratch.input_size, scratch.hidden_size, scratch.num_layers, batch_first=True)
+    copy_to_nn_lstm(scratch, lstm)
+    embed = model.embedding.embedding_dim if model.embedding is not None else None
+    twin = RNNLM(lstm, model.vocab_size, embed_size=embed, dropout=model.dropout)
+    with torch.no_grad():
+        twin.W_hq.copy_(model.W_hq)
+        twin.b_q.copy_(model.b_q)
+        if embed:
+            twin.embedding.weight.copy_(model.embedding.weight)
+    return twin.to(model.W_hq.device).eval()
 
 
 # ---------------------------------------------------------------- language models

@@ -258,7 +258,7 @@ def plot_perplexity(history, baseline: float | None = None, baseline_label: str 
 
 
 def plot_speed(rows, title: str = "Training speed (forward + backward + Adam step)"):
-    """Horizontal bars of tokens/s from ``train.compare_speed``, each labelled with its ratio."""
+    """Horizontal bars of tokens/s from ``speed.compare_speed``, each labelled with its ratio."""
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
     ok = [r for r in rows if not r["error"]]
     labels = [r["label"] for r in ok][::-1]
@@ -282,9 +282,60 @@ def plot_speed(rows, title: str = "Training speed (forward + backward + Adam ste
 
 
 # ---------------------------------------------------------------- notebook 06
-# Jay Chou lyrics. Chinese labels need a CJK font: lstm_teach.lyrics.use_cjk_font() sets it.
-__all__ += ["plot_char_frequency", "plot_grad_norms", "plot_lm_curves", "plot_heldout_comparison",
-            "plot_next_char_probs", "plot_seconds_per_batch"]
+# Jay Chou lyrics. Chinese labels need a CJK font: use_cjk_font() below sets it.
+__all__ += ["CJK_FONT_NAMES", "find_cjk_font", "use_cjk_font", "plot_char_frequency", "plot_grad_norms",
+            "plot_lm_curves", "plot_heldout_comparison", "plot_next_char_probs", "plot_seconds_per_batch"]
+
+# fonts with CJK glyphs, most likely first: Debian/Ubuntu (fonts-noto-cjk, fonts-wqy-*), macOS, Windows
+CJK_FONT_NAMES = (
+    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans SC", "Noto Serif CJK SC",
+    "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+    "AR PL UMing CN", "PingFang SC", "Heiti SC", "STHeiti", "Hiragino Sans GB", "Microsoft YaHei",
+    "SimHei", "SimSun",
+)
+_CJK_FILE_HINTS = ("cjk", "wqy", "wenquanyi", "sourcehan", "uming", "ukai", "simhei", "simsun", "msyh", "pingfang")
+_INSTALL_HINT = ("install one: `sudo apt-get install fonts-noto-cjk` (Debian/Ubuntu), "
+                 "`!apt-get -qq install -y fonts-noto-cjk` in Colab, then restart the kernel")
+
+
+def find_cjk_font(names=CJK_FONT_NAMES) -> str | None:
+    """The name of an installed font with Chinese glyphs that matplotlib can use, or None.
+
+    Looks in matplotlib's font list first; if none is there (matplotlib caches its list, so a font
+    installed after the cache was built is missing from it), it adds the system's font files whose
+    names suggest CJK glyphs and looks again.
+    """
+    from matplotlib import font_manager
+
+    def known():
+        have = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in names if n in have), None)
+
+    found = known()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(h in path.lower().replace("-", "").replace("_", "") for h in _CJK_FILE_HINTS):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except Exception:  # an unreadable font file: skip it
+                    continue
+        found = known()
+    return found
+
+
+def use_cjk_font(names=CJK_FONT_NAMES, verbose: bool = True) -> str | None:
+    """Put a CJK font first in matplotlib's sans-serif list; warn (printed) and return None if none."""
+    font = find_cjk_font(names)
+    if font is None:
+        print("WARNING: no font with Chinese characters found; plots will show boxes instead of "
+              f"characters. To fix it, {_INSTALL_HINT}.")
+        return None
+    plt.rcParams["font.sans-serif"] = [font] + [f for f in plt.rcParams["font.sans-serif"] if f != font]
+    plt.rcParams["font.family"] = "sans-serif"
+    plt.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack the minus sign glyph
+    if verbose:
+        print(f"matplotlib font for Chinese characters: {font}")
+    return font
 
 
 def plot_char_frequency(counts, top: int = 30, title: str = "the most frequent characters"):

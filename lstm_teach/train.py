@@ -1,4 +1,4 @@
-"""Training a language model, explicitly: epochs, perplexity, generation, throughput.
+"""Training a language model, explicitly: epochs, perplexity, generation.
 
 Used by notebooks 03 and 04 (The Time Machine) and 06 (Jay Chou lyrics). Any corpus of token
 ids, any vocabulary size, either kind of batches from :class:`lstm_teach.text.LMBatches`:
@@ -15,13 +15,11 @@ is greedy (temperature 0) or samples from ``softmax(logits / temperature)``.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import math
 import statistics
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -33,8 +31,7 @@ from .text import LMBatches
 
 __all__ = [
     "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "token_probs", "fit",
-    "ensemble_perplexity", "generate", "training_throughput", "SPEED_STEPS", "compare_speed", "format_speed_table",
-    "time_products",
+    "ensemble_perplexity", "generate",
 ]
 
 
@@ -282,166 +279,3 @@ def generate(model: nn.Module, prefix: list[int], num_preds: int, temperature: f
         out.append(token)
         logits, state = model(torch.tensor([[token]], device=device), state)
     return out
-
-
-def training_throughput(model: nn.Module, vocab_size: int, batch_size: int = 32, num_steps: int = 35,
-                        repeats: int = 5, batches_per_repeat: int = 5, warmup: int = 3,
-                        device=None, lr: float = 1e-3, on_copy: bool = True) -> dict:
-    """Training tokens per second (forward + backward + clipping + Adam step) on random ids.
-
-    Runs ``warmup`` untimed batches, then ``repeats`` timed runs of ``batches_per_repeat``
-    sequential batches each (state carried and detached, as in training); returns the median
-    and every repeat's tokens/s. Speed does not depend on the token values. The steps train
-    a copy of ``model`` (on random ids), so a trained model passed in is left as it was;
-    ``on_copy=False`` trains ``model`` itself (for a fresh or compiled model).
-    """
-    device = torch.device(device) if device is not None else get_device()
-    model = (copy.deepcopy(model) if on_copy else model).to(device).train()
-    gen = torch.Generator().manual_seed(0)
-    X = torch.randint(vocab_size, (batch_size, num_steps), generator=gen).to(device)
-    Y = torch.randint(vocab_size, (batch_size, num_steps), generator=gen).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    state = None
-
-    def step():
-        nonlocal state
-        logits, state = model(X, detach_state(state))
-        loss = F.cross_entropy(logits.reshape(-1, vocab_size), Y.reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    for _ in range(warmup):
-        step()
-    sync()
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(batches_per_repeat):
-            step()
-        sync()
-        rates.append(batch_size * num_steps * batches_per_repeat / (time.perf_counter() - start))
-    return {"median": statistics.median(rates), "repeats": rates}
-
-
-# the rows of notebook 03's speed table: (label, make_lstm_lm keyword arguments, compile?)
-SPEED_STEPS = (
-    ("naive (d2l, 8 products per step)", dict(kind="scratch", variant="naive"), False),
-    ("fused gates (.chunk(4))", dict(kind="scratch", variant="fused"), False),
-    ("hoisted input product", dict(kind="scratch", variant="hoisted", ids_in=False), False),
-    ("+ lookup instead of one-hot", dict(kind="scratch", variant="hoisted"), False),
-    ("+ hand-written BPTT (oneDNN)", dict(kind="scratch", variant="handwritten"), False),
-    ("torch.compile(hoisted + lookup)", dict(kind="scratch", variant="hoisted"), True),
-    ("nn.LSTM (one-hot input, as d2l)", dict(kind="nn"), False),
-)
-
-
-def compare_speed(vocab_size: int, num_hiddens: int = 256, batch_size: int = 32, num_steps: int = 35,
-                  steps=SPEED_STEPS, repeats: int = 5, batches_per_repeat: int = 3, warmup: int = 2,
-                  device=None, progress: bool = True) -> list[dict]:
-    """Training tokens/s of each model in ``steps`` (same sizes, same data), and ratio to the last row.
-
-    A compiled model's first two batches (tracing + code generation, for a zero and for a
-    carried state; the on-disk compile cache switched off) are timed apart, as ``compile_s``; its tokens/s is the steady state after that. A compile that fails is
-    recorded with its error and the table goes on. Rows are dicts with label, tokens_per_s
-    (median), repeats, compile_s, error and ratio (to the last row, ``nn.LSTM``).
-    """
-    from tqdm.auto import tqdm
-
-    from .models import make_lstm_lm
-
-    rows = []
-    for label, kwargs, compiled in tqdm(steps, desc="models", disable=not progress):
-        torch.manual_seed(0)
-        model = make_lstm_lm(vocab_size, num_hiddens, **kwargs)
-        row = {"label": label, "tokens_per_s": float("nan"), "repeats": [], "compile_s": None, "error": None}
-        try:
-            if compiled:
-                model = torch.compile(model)
-                start = time.perf_counter()
-                with _cold_compile():  # time a first compile, not a load from the on-disk cache
-                    # two batches: the first starts from a zero state, the second from a carried one
-                    training_throughput(model, vocab_size, batch_size, num_steps, repeats=1,
-                                        batches_per_repeat=1, warmup=1, device=device, on_copy=False)
-                row["compile_s"] = time.perf_counter() - start
-            r = training_throughput(model, vocab_size, batch_size, num_steps, repeats, batches_per_repeat,
-                                    warmup, device, on_copy=False)
-            row["tokens_per_s"], row["repeats"] = r["median"], r["repeats"]
-        except Exception as error:  # e.g. no C compiler for torch.compile: report it, go on
-            row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
-        rows.append(row)
-    base = rows[-1]["tokens_per_s"]
-    for row in rows:
-        row["ratio"] = row["tokens_per_s"] / base
-    return rows
-
-
-def time_products(num_hiddens: int = 256, batch_size: int = 32, num_steps: int = 35, input_size: int = 28,
-                  min_run_time: float = 1.0) -> dict:
-    """A floor for any LSTM layer's time: its matrix products alone, beside ``nn.LSTM``'s whole layer.
-
-    Per batch, every LSTM layer (ours or ``nn.LSTM``) multiplies by ``W_h`` (H, 4H) once per
-    step going forward (``H_{t-1} W_h``), once per step going back (``dG_t W_h^T``), and forms
-    ``dW_h`` once. Returns medians from ``torch.utils.benchmark`` (at the current number of torch
-    threads): ``products_ms``, those products and nothing else; ``nn_lstm_ms``, ``nn.LSTM``'s
-    forward + backward on ``input_size`` inputs; ``left_us``, what is left of ``nn_lstm_ms`` per
-    time step (forward or backward) for all other work, to tie with it; ``sigmoid_us``, one
-    ``sigmoid`` on the (B, 4H) gates, the size of a typical element-wise call of one step.
-    """
-    from torch.utils.benchmark import Timer
-
-    H, B, T = num_hiddens, batch_size, num_steps
-    W_h, h_prev, dG = torch.randn(H, 4 * H), torch.randn(B, H), torch.randn(B, 4 * H)
-    H_all, dG_all = torch.randn(T * B, H), torch.randn(T * B, 4 * H)
-
-    def products_only():
-        for _ in range(T):
-            h_prev @ W_h  # forward: H_{t-1} W_h
-        for _ in range(T):
-            dG @ W_h.T  # backward: dG_t W_h^T
-        H_all.T @ dG_all  # backward, once for all steps: dW_h
-
-    layer, X = nn.LSTM(input_size, H), torch.randn(T, B, input_size)
-
-    def nn_lstm_layer():
-        outputs, _ = layer(X)
-        outputs.sum().backward()
-
-    def median_s(fn):
-        timer = Timer("fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
-        return timer.blocked_autorange(min_run_time=min_run_time).median
-
-    products_ms, nn_lstm_ms = 1e3 * median_s(products_only), 1e3 * median_s(nn_lstm_layer)
-    return {"products_ms": products_ms, "nn_lstm_ms": nn_lstm_ms,
-            "left_us": 1e3 * (nn_lstm_ms - products_ms) / (2 * T),
-            "sigmoid_us": 1e6 * median_s(lambda: torch.sigmoid(dG))}
-
-
-@contextlib.contextmanager
-def _cold_compile():
-    try:
-        import torch._inductor.config as inductor_config
-
-        patch = inductor_config.patch(force_disable_caches=True)
-    except (ImportError, AttributeError):
-        patch = contextlib.nullcontext()
-    with patch, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*force_disable_caches")  # says what we asked for
-        yield
-
-
-def format_speed_table(rows: list[dict]) -> str:
-    """The rows of :func:`compare_speed` as a text table."""
-    lines = [f"{'model':<36} {'tokens/s':>10} {'x nn.LSTM':>9}  {'compile':>8}"]
-    for r in rows:
-        compile_s = f"{r['compile_s']:.0f} s" if r["compile_s"] is not None else ""
-        if r["error"]:
-            lines.append(f"{r['label']:<36} {'failed':>10} {'':>9}  {r['error']}")
-        else:
-            lines.append(f"{r['label']:<36} {r['tokens_per_s']:>10,.0f} {r['ratio']:>8.2f}x  {compile_s:>8}")
-    return "\n".join(lines)

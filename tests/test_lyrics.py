@@ -1,4 +1,4 @@
-"""Notebook 06's helpers: classic text, memorisation, prefixes, detach, interpolation, fonts, checks."""
+"""Notebook 06's helpers: classic text, memorisation, prefixes, detach, interpolation, checks."""
 
 import math
 
@@ -9,8 +9,7 @@ from torch import nn
 from lstm_teach import LMBatches, Vocab, tokenize_chars
 from lstm_teach.exercises import check_longest_verbatim, check_mixture_perplexity, check_top_k
 from lstm_teach.lyrics import (backward_without_detach, best_interpolation, check_prefix, classic_text,
-                               continue_lyrics, find_cjk_font, generation_speed, interpolate,
-                               longest_verbatim, memorisation, to_nn_lstm_lm, use_cjk_font)
+                               continue_lyrics, interpolate, longest_verbatim, memorisation)
 from lstm_teach.models import make_lstm_lm
 
 
@@ -86,34 +85,6 @@ def test_interpolation_ends_and_a_mixture_never_worse_than_the_worse_model():
     assert curve[lam] <= min(curve[0.0], curve[1.0]) + 1e-12
     with pytest.raises(ValueError):
         interpolate(a, b[:3], 0.5)
-
-
-@pytest.mark.parametrize("kwargs", [dict(variant="hoisted"), dict(variant="handwritten", num_layers=2),
-                                    dict(variant="hoisted", embed_size=5)])
-def test_to_nn_lstm_lm_computes_the_same_logits(kwargs):
-    torch.manual_seed(0)
-    scratch = make_lstm_lm(11, 8, kind="scratch", **kwargs).eval()
-    twin = to_nn_lstm_lm(scratch)
-    X = torch.randint(11, (3, 6))
-    (a, (h, c)), (b, (h2, c2)) = scratch(X), twin(X)
-    assert isinstance(twin.rnn, nn.LSTM)
-    assert (a - b).abs().max() < 1e-5 and (h - h2).abs().max() < 1e-5 and (c - c2).abs().max() < 1e-5
-
-
-def test_generation_speed_compares_equal_models():
-    torch.manual_seed(0)
-    scratch = make_lstm_lm(11, 8, kind="scratch", variant="hoisted")
-    reference = to_nn_lstm_lm(scratch)
-    result = generation_speed(scratch, reference, [1, 2, 3], num_chars=20, repeats=1, device="cpu")
-    assert result["same_text"] and result["model"] > 0 and result["reference"] > 0
-
-
-def test_cjk_font_finder_falls_back_with_a_warning(capsys):
-    assert find_cjk_font(names=("No Such Font 12345",)) is None
-    assert use_cjk_font(names=("No Such Font 12345",)) is None
-    assert "WARNING" in capsys.readouterr().out
-    found = find_cjk_font()
-    assert found is None or isinstance(found, str)
 
 
 def test_exercise_checks_accept_right_and_reject_wrong_answers(capsys):

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from lstm_teach.models import (VARIANTS, LSTMRecurrence, LSTMScratch, RNNLM, compare_with_nn_lstm, copy_from_nn_lstm,
-                               copy_to_nn_lstm, make_lstm_lm)
+                               copy_to_nn_lstm, make_lstm_lm, to_nn_lstm_lm)
 
 # (input_size, hidden_size, num_layers, batch, steps): input != hidden, batch 1, one step, 2 layers
 SIZES = [(5, 7, 1, 3, 4), (7, 5, 1, 1, 6), (4, 6, 1, 2, 1), (3, 6, 2, 1, 1), (6, 4, 2, 3, 5)]
@@ -103,3 +103,55 @@ def test_language_models_give_logits_and_state(kind):
 def test_compare_with_nn_lstm_reports_tiny_differences():
     d = compare_with_nn_lstm(28, 16, 2, 1, 1, torch.float64, "handwritten")
     assert set(d) == {"output", "h_n", "c_n", "gradients"} and max(d.values()) < 1e-10
+
+
+@pytest.mark.parametrize("kwargs", [dict(variant="hoisted"), dict(variant="handwritten", num_layers=2),
+                                    dict(variant="hoisted", embed_size=5)])
+def test_to_nn_lstm_lm_computes_the_same_logits(kwargs):
+    torch.manual_seed(0)
+    scratch = make_lstm_lm(11, 8, kind="scratch", **kwargs).eval()
+    twin = to_nn_lstm_lm(scratch)
+    X = torch.randint(11, (3, 6))
+    (a, (h, c)), (b, (h2, c2)) = scratch(X), twin(X)
+    assert isinstance(twin.rnn, nn.LSTM)
+    assert (a - b).abs().max() < 1e-5 and (h - h2).abs().max() < 1e-5 and (c - c2).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+def test_handwritten_lstm_with_and_without_the_private_onednn_calls(monkeypatch, onednn):
+    """With ``_ONEDNN = False`` the hand-written LSTM runs on F.linear only (the pure-PyTorch fallback)."""
+    import lstm_teach.models as models
+
+    if onednn and not models._ONEDNN:
+        pytest.skip("this PyTorch build lacks the oneDNN ops (the fallback case below covers it)")
+    monkeypatch.setattr(models, "_ONEDNN", onednn)
+    called = []
+    if not onednn:
+        monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", lambda *a: called.append(a), raising=False)
+    diff = compare_with_nn_lstm(5, 7, 2, 3, 4, torch.float32, "handwritten", seed=1)
+    assert max(diff.values()) < 1e-5, diff
+    assert not called  # the fallback never touches the private op
+
+
+def test_onednn_probe_says_no_when_the_private_ops_are_gone_changed_or_wrong():
+    from types import SimpleNamespace
+
+    import lstm_teach.models as models
+
+    def reorder(W, batch_size):
+        return W
+
+    def changed(X, W):  # a later PyTorch with another signature
+        return X @ W.T
+
+    def wrong(X, W, *args):
+        return X @ W.T + 1
+
+    def right(X, W, *args):
+        return X @ W.T
+
+    assert models._onednn_works(SimpleNamespace(_reorder_linear_weight=reorder)) is False  # dropped
+    assert models._onednn_works(SimpleNamespace(_reorder_linear_weight=reorder, _linear_pointwise=changed)) is False
+    assert models._onednn_works(SimpleNamespace(_reorder_linear_weight=reorder, _linear_pointwise=wrong)) is False
+    assert models._onednn_works(SimpleNamespace(_reorder_linear_weight=reorder, _linear_pointwise=right)) is (
+        torch.backends.mkldnn.is_available())

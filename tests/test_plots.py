@@ -1,11 +1,13 @@
 """lstm_teach.plots: the shared figures draw what they say."""
 
+import os
+
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
 
-from lstm_teach.plots import plot_perplexity  # noqa: E402  (after choosing the backend)
+from lstm_teach.plots import CJK_FONT_NAMES, find_cjk_font, plot_perplexity, use_cjk_font  # noqa: E402
 from lstm_teach.train import History  # noqa: E402
 
 
@@ -16,3 +18,30 @@ def test_plot_perplexity_zoom_adds_a_panel_of_the_last_epochs():
     assert len(fig.axes) == 2 and list(fig.axes[1].lines[0].get_xdata()) == [2, 3, 4]
     with pytest.raises(ValueError, match="zoom_from"):
         plot_perplexity(history, zoom_from=4)
+
+
+def test_cjk_font_finder_falls_back_with_a_warning(capsys):
+    assert find_cjk_font(names=("No Such Font 12345",)) is None
+    assert use_cjk_font(names=("No Such Font 12345",)) is None
+    assert "WARNING" in capsys.readouterr().out
+
+
+def test_use_cjk_font_puts_the_font_first():
+    with matplotlib.rc_context():  # matplotlib ships DejaVu Sans, so this font is always there
+        assert use_cjk_font(names=("No Such Font 12345", "DejaVu Sans"), verbose=False) == "DejaVu Sans"
+        assert matplotlib.rcParams["font.sans-serif"][0] == "DejaVu Sans"
+        assert matplotlib.rcParams["font.family"] == ["sans-serif"]
+
+
+def test_the_cjk_font_found_has_chinese_glyphs():
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    found = find_cjk_font()
+    if found is None:
+        if os.environ.get("CI") or os.environ.get("LSTM_TEACH_REQUIRE_BROWSER"):
+            pytest.fail("no CJK font: .ci/run installs fonts-noto-cjk, so CI must find one")
+        pytest.skip("no CJK font installed here (apt-get install fonts-noto-cjk)")
+    assert found in CJK_FONT_NAMES
+    path = font_manager.findfont(font_manager.FontProperties(family=found), fallback_to_default=False)
+    assert FT2Font(path).get_char_index(ord("周")) != 0  # 周 (Zhou) has a glyph in it

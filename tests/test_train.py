@@ -1,4 +1,4 @@
-"""The language-model loop: perplexity, state carrying, clipping, generation, throughput."""
+"""The language-model loop: perplexity, state carrying, clipping, generation."""
 
 import dataclasses
 import math
@@ -7,9 +7,7 @@ import pytest
 import torch
 
 from lstm_teach.models import make_lstm_lm
-from lstm_teach.train import (History, TrainConfig, compare_speed, detach_state, ensemble_perplexity, evaluate,
-                              fit, format_speed_table, generate, time_products, train_epoch,
-                              training_throughput)
+from lstm_teach.train import History, TrainConfig, detach_state, ensemble_perplexity, evaluate, fit, generate, train_epoch
 from lstm_teach.text import LMBatches
 
 
@@ -91,27 +89,6 @@ def test_generation_with_temperature_is_reproducible_and_valid():
 def test_detach_state():
     h = torch.ones(2, requires_grad=True) * 2
     assert not detach_state((h, h))[0].requires_grad and detach_state(None) is None
-
-
-def test_throughput_and_speed_table_run():
-    steps = [("scratch", dict(kind="scratch", variant="handwritten"), False), ("nn", dict(kind="nn"), False)]
-    rows = compare_speed(11, 8, 2, 5, steps, repeats=2, batches_per_repeat=1, warmup=1, device="cpu", progress=False)
-    assert rows[-1]["ratio"] == 1.0 and rows[0]["tokens_per_s"] > 0 and len(rows[0]["repeats"]) == 2
-    assert "x nn.LSTM" in format_speed_table(rows)
-
-
-def test_time_products_reports_its_times_and_what_is_left():
-    floor = time_products(8, 2, 3, input_size=5, min_run_time=0.01)
-    assert set(floor) == {"products_ms", "nn_lstm_ms", "left_us", "sigmoid_us"}
-    assert floor["products_ms"] > 0 and floor["nn_lstm_ms"] > 0 and floor["sigmoid_us"] > 0
-    assert floor["left_us"] == pytest.approx(1e3 * (floor["nn_lstm_ms"] - floor["products_ms"]) / 6)
-
-
-def test_throughput_leaves_the_model_unchanged():
-    lm = make_lstm_lm(7, 4, kind="nn")
-    before = [p.detach().clone() for p in lm.parameters()]
-    training_throughput(lm, 7, 2, 3, repeats=1, batches_per_repeat=1, warmup=1, device="cpu")
-    assert all(torch.equal(a, b) for a, b in zip(before, lm.parameters()))
 
 
 # ---------------------------------------------------------------- additions for notebook 06
