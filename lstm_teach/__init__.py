@@ -2,7 +2,7 @@
 
 Modules, each readable on its own:
 
-* :mod:`lstm_teach.config`: quick mode, seeds, device, the data folder.
+* :mod:`lstm_teach.config`: quick mode, seeds, device, the data folder, one thread on a JupyterHub.
 * :mod:`lstm_teach.data`: the data-set registry, checksummed downloads, loaders.
 * :mod:`lstm_teach.text`: tokenizers, ``Vocab``, language-model and bucketed batches.
 * :mod:`lstm_teach.gradients`: per-step gradient norms and the LSTM cell Jacobian (01, 02).
@@ -26,10 +26,12 @@ The approach follows *Dive into Deep Learning* (Zhang, Lipton, Li and Smola, d2l
 chapters 9 and 10 (8 and 9 of the Chinese edition), rewritten for a current PyTorch stack.
 """
 
-from .config import data_dir, describe_run, get_device, quick_mode, seed_everything
+from .config import data_dir, default_threads, describe_run, get_device, quick_mode, seed_everything
 from .text import BucketBatches, LMBatches, Vocab, tokenize_chars, tokenize_words
 
 __version__ = "0.1.0"
+
+default_threads()  # one torch thread per kernel on a JupyterHub (see config.default_threads)
 
 __all__ = [
     "__version__", "quick_mode", "seed_everything", "get_device", "data_dir", "describe_run",

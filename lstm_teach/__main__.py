@@ -31,31 +31,38 @@ def _info() -> int:
     gpu = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
     print(f"device: {device.type}{gpu}")
     print(f"quick mode: {'on' if config.quick_mode() else 'off'}")
-    print(f"data folder: {config.data_dir()}")
+    hub = " (JupyterHub detected: one per kernel unless OMP_NUM_THREADS is set)" if config.on_jupyterhub() else ""
+    print(f"torch threads: {torch.get_num_threads()}{hub}")
+    folder = config.data_dir()
+    print(f"data folder: {folder}" + ("" if data._writable(folder) else " (read-only for you: a shared cache)"))
     for name, entry in data.DATASETS.items():
         state = "present, verified" if data.is_cached(name) else (
             "present, WRONG CHECKSUM" if (config.data_dir() / entry.fname).exists() else "missing")
         print(f"  {name:22s} {state:20s} {entry.about}")
     root = config.data_dir() / "aclImdb"
-    counts = data.imdb_counts(root)
-    state = "extracted, complete" if set(counts.values()) == {data.IMDB_PER_FOLDER} else (
-        f"incomplete {counts}" if root.exists() else "not extracted")
+    state = "extracted, verified" if data._imdb_trusted(root) else (
+        f"NOT VERIFIED (reviews per folder: {data.imdb_counts(root)})" if root.exists() else "not extracted")
     print(f"  {'aclImdb/ (folder)':22s} {state}")
     return 0
 
 
 def _download(names: list[str], everything: bool, source: str | None) -> int:
-    if source:
-        done = data.import_folder(source)
-        print(f"copied and verified from {source}: {', '.join(done) or 'nothing'}")
-        if not names and not everything:
-            return 0
-    if everything:
-        names = [n for n, e in data.DATASETS.items() if e.url]
     unknown = [n for n in names if n not in data.DATASETS]
     if unknown:
         print(f"unknown data set(s): {', '.join(unknown)}; known: {', '.join(data.DATASETS)}")
         return 2
+    if source:
+        done = data.import_folder(source)
+        if not done:
+            wanted = ", ".join([e.fname for e in data.DATASETS.values()] + ["aclImdb*.tar.gz"])
+            print(f"nothing usable in {source}: no file there has a registry checksum "
+                  f"(looked for {wanted}).", file=sys.stderr)
+            return 1
+        print(f"copied and verified from {source}: {', '.join(done)}")
+        if not names and not everything:
+            return 0
+    if everything:
+        names = [n for n, e in data.DATASETS.items() if e.url]
     failed = 0
     for name in tqdm(names, desc="data sets", unit="set"):
         try:
@@ -105,17 +112,19 @@ def main(argv: list[str] | None = None) -> int:
         return _test(args.full, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command == "info":
-        return _info()
     if args.command == "hub-link":
         try:
             print(hub.hub_link(args.hub, repo=args.repo, notebook=args.notebook, branch=args.branch))
         except ValueError as err:
             parser.error(str(err))
         return 0
-    if not (args.names or args.all or args.source):
+    if args.command == "download" and not (args.names or args.all or args.source):
         parser.error("name data sets, or use --all or --from DIR")
-    return _download(args.names, args.all, args.source)
+    try:
+        return _info() if args.command == "info" else _download(args.names, args.all, args.source)
+    except (ValueError, OSError, data.DataError) as err:  # a bad folder or file: its message, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["quick_mode", "seed_everything", "get_device", "data_dir", "describe_run", "hardware", "save_results"]
+__all__ = ["quick_mode", "seed_everything", "get_device", "data_dir", "describe_run", "hardware", "save_results",
+           "on_jupyterhub", "default_threads"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -71,8 +72,32 @@ def data_dir() -> Path:
         import pooch  # only needed here; keeps `import lstm_teach.config` light
 
         path = Path(pooch.os_cache("lstm_teach"))
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"LSTM_TEACH_DATA={str(path)!r} is a file, not a folder: point it at a folder "
+                         "(it is created if missing)")
+    if not path.is_dir():  # a read-only shared folder exists already and is never written to
+        try:
+            path.mkdir(parents=True)
+        except OSError as err:
+            raise PermissionError(f"the data folder {path} does not exist and cannot be created "
+                                  f"({err.strerror}); set LSTM_TEACH_DATA to a folder you can write") from err
     return path
+
+
+def on_jupyterhub() -> bool:
+    """True inside a JupyterHub user server (JupyterHub sets these variables for it)."""
+    return bool(os.environ.get("JUPYTERHUB_API_URL") or os.environ.get("JUPYTERHUB_USER"))
+
+
+def default_threads() -> None:
+    """On a JupyterHub, one torch thread per kernel, unless ``OMP_NUM_THREADS`` says otherwise.
+
+    Many students share the hub's cores; with torch's default (one thread per core) each kernel
+    would fight the others for all of them, and our small models gain nothing from threads.
+    ``import lstm_teach`` calls this; elsewhere torch's own default stays.
+    """
+    if on_jupyterhub() and not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(1)
 
 
 def describe_run(seed: int | None = None) -> str:

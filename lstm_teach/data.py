@@ -3,8 +3,14 @@
 Every file has an official URL and a SHA-1 checksum (the ones d2l's ``DATA_HUB`` and the data
 sets' own sites publish, see ``shared/data/SOURCES.md``). :func:`fetch` returns a verified
 file from the cache folder (:func:`lstm_teach.config.data_dir`), downloading it with pooch
-when it is missing or corrupt; a file whose checksum is wrong is never used. With no network,
-the error says which file to get, from where, and where to put it.
+when it is missing or corrupt; a file whose checksum is wrong is never used, and never lost:
+it is moved aside to ``NAME.rejected``. With no network, the error says which file to get,
+from where, and where to put it.
+
+Files enter the cache atomically (written to a temporary file in the same folder, checked, then
+``os.replace``), so a reader never sees half a file and a link in the cache is never followed
+when writing. A cache folder this user may not write (a teacher's shared folder on a JupyterHub,
+a read-only mount) is only read: its files are verified and used, and nothing is written there.
 
 Loaders return plain Python objects (strings, lists, tensors); tokenizing and batching live in
 :mod:`lstm_teach.text`.
@@ -19,7 +25,11 @@ import os
 import re
 import shutil
 import tarfile
+import tempfile
+import time
+import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -106,8 +116,17 @@ class UnsafeArchiveError(DataError, ValueError):
     """An archive member would be written outside the target folder."""
 
 
+TEACHER_COMMAND = "python -m lstm_teach download --all"  # fills a (shared) data folder
+
+
+def _entry(name: str) -> DataFile:
+    if not isinstance(name, str) or name not in DATASETS:
+        raise ValueError(f"name={name!r} is not a data set of this course; known: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
 # ---------------------------------------------------------------- checksums and the cache
-_verified: set[tuple[str, int, int]] = set()  # (path, size, mtime): hashed once per process
+_verified: set[tuple] = set()  # (path, size, mtime) of files, and of aclImdb/: checked once per process
 
 
 def _sha1(path: Path, gunzip: bool = False) -> str:
@@ -130,7 +149,7 @@ def verify(path: Path, entry: DataFile) -> bool:
         return True
     try:
         ok = _sha1(path, gunzip=entry.hashed == "gunzip") == entry.sha1
-    except (OSError, EOFError, gzip.BadGzipFile):  # a truncated gzip fails to decompress
+    except (OSError, EOFError, zlib.error):  # unreadable, truncated or damaged: not verified
         ok = False
     if ok:
         _verified.add(key)
@@ -139,6 +158,72 @@ def verify(path: Path, entry: DataFile) -> bool:
 
 def _offline() -> bool:
     return os.environ.get("LSTM_TEACH_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _writable(path: Path) -> bool:
+    """May this user create files in ``path`` (or, if it does not exist yet, its nearest parent)?
+
+    ``os.access`` asks the kernel (access(2)) for the real user: it says no for a folder without
+    write permission and for any folder on a read-only file system, even to root.
+    """
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK)
+
+
+def _read_only_message(fname: str, folder: Path, problem: str) -> str:
+    return (
+        f"{fname} {problem} in the data folder {folder}, which is read-only for you (a shared cache),"
+        f" so nothing was changed there.\n"
+        f"  Whoever fills that folder (the teacher) runs:  LSTM_TEACH_DATA={folder} {TEACHER_COMMAND}\n"
+        f"  (or set LSTM_TEACH_DATA to a folder of your own and download it there)"
+    )
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a rejected file to ``NAME.rejected`` (``.rejected2``, ... if taken); return the new path."""
+    n = 1
+    while True:
+        aside = path.with_name(path.name + ".rejected" + (str(n) if n > 1 else ""))
+        if not (aside.exists() or aside.is_symlink()):
+            os.replace(path, aside)
+            return aside
+        n += 1
+
+
+STALE_SECONDS = 3600  # a partial download untouched this long belongs to a process that died
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Delete partial files left by a killed process: pooch's ``tmpXXXXXXXX`` and our ``.NAME.part``.
+
+    A download or copy in progress keeps writing, so only files untouched for an hour are removed.
+    """
+    if not folder.is_dir() or not _writable(folder):
+        return
+    for path in folder.iterdir():
+        if re.fullmatch(r"tmp[a-z0-9_]{8}|\..+\.part", path.name) and path.is_file() \
+                and not path.is_symlink() and time.time() - path.stat().st_mtime > STALE_SECONDS:
+            path.unlink()
+            print(f"removed {path}, a partial download or copy left by a process that was stopped")
+
+
+def _write_atomically(target: Path, src) -> Path:
+    """Copy the open binary file ``src`` to ``target`` through ``.NAME.XXXX.part`` and ``os.replace``.
+
+    Readers see the old file or the whole new one, never half of it; a link at ``target`` is
+    replaced, not followed. Returns ``target``.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(src, out)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
 
 
 def _missing_message(entry: DataFile, folder: Path, reason: str) -> str:
@@ -154,7 +239,7 @@ def _missing_message(entry: DataFile, folder: Path, reason: str) -> str:
 
 def is_cached(name: str) -> bool:
     """True when the registry file ``name`` is in the cache and its checksum is right."""
-    entry = DATASETS[name]
+    entry = _entry(name)
     return verify(data_dir() / entry.fname, entry)
 
 
@@ -162,26 +247,36 @@ def fetch(name: str, entry: DataFile | None = None) -> Path:
     """The path of a verified copy of the registry file ``name``, downloading it if needed.
 
     A cached file with the right checksum is used without touching the network. A cached
-    file with a wrong checksum (truncated, corrupt, another version) is deleted and
-    downloaded again. ``LSTM_TEACH_OFFLINE=1`` forbids downloads. ``entry`` replaces the
-    registry's entry (tests use it to point at a local server).
+    file with a wrong checksum (truncated, corrupt, another version, a student's edited copy)
+    is moved aside to ``NAME.rejected`` and downloaded again. ``LSTM_TEACH_OFFLINE=1`` forbids
+    downloads. In a read-only data folder nothing is written: a missing or wrong file raises an
+    error that names the folder and the command that fills it. ``entry`` replaces the registry's
+    entry (tests use it to point at a local server).
     """
     import pooch  # imported here so that `import lstm_teach` stays quick
     import requests
 
-    entry = entry or DATASETS[name]
+    entry = entry or _entry(name)
     folder = data_dir()
     path = folder / entry.fname
-    if path.exists():
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            raise DataError(f"{path} is a folder or a broken link where the data file {entry.fname} "
+                            "should be; move it away and try again.")
         if verify(path, entry):
             return path
-        print(f"{entry.fname}: checksum mismatch in the cache (truncated or corrupt); "
-              "deleting it and downloading it again.")
-        path.unlink()
+        if not _writable(path.parent):
+            raise ChecksumError(_read_only_message(entry.fname, folder, "does not match its checksum"))
+        aside = _move_aside(path)
+        print(f"{entry.fname}: checksum mismatch in the cache (truncated, corrupt or edited); "
+              f"moved it aside to {aside} and getting a verified copy.")
+    elif not _writable(path.parent):
+        raise DataNotFoundError(_read_only_message(entry.fname, folder, "is missing"))
     if entry.url is None:
         raise DataNotFoundError(_missing_message(entry, folder, "it has no download URL"))
     if _offline():
         raise DataNotFoundError(_missing_message(entry, folder, "LSTM_TEACH_OFFLINE is set"))
+    _remove_stale_partials(path.parent)
     known = f"sha1:{entry.sha1}" if entry.hashed == "file" else None
     try:
         pooch.retrieve(entry.url, known_hash=known, fname=path.name, path=path.parent,
@@ -198,33 +293,62 @@ def fetch(name: str, entry: DataFile | None = None) -> Path:
     return path
 
 
+def _copy_verified(src: Path, target: Path, entry: DataFile) -> None:
+    """Copy ``src`` into the cache at ``target`` atomically, keeping a differing old file aside."""
+    _remove_stale_partials(target.parent)
+    if target.exists() or target.is_symlink():
+        if target.is_file() and verify(target, entry):
+            return
+        print(f"{target} differs from the registry; moved it aside to {_move_aside(target)}")
+    with open(src, "rb") as f:
+        _write_atomically(target, f)
+    if not verify(target, entry):  # the source changed while it was being copied
+        raise ChecksumError(f"{src} changed while it was copied to {target}; try again.")
+
+
 def import_folder(folder: str | os.PathLike) -> list[str]:
     """Copy every registry file found in ``folder`` (or its sub-folders) into the cache.
 
     Only files whose checksum is right are copied, so a teacher can prepare a room from a
-    USB stick and CI from ``shared/data``. A tarball holding an extracted-style ``aclImdb/``
-    (such as the labelled-only repack) is unpacked into the cache and checked by its counts.
-    Returns the names imported.
+    USB stick and CI from ``shared/data``. A tarball ``aclImdb*.tar.gz`` whose checksum is one
+    of :data:`IMDB_TARBALLS` (the official one, or the labelled-only repack of ``shared/data``)
+    is unpacked into the cache. Each file found and rejected is printed with the reason.
+    Returns the names imported (empty when nothing usable was found).
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"folder={str(folder)!r} " + ("is a file" if folder.exists() else "does not exist")
+                         + ": give the folder that holds the data files (e.g. a USB stick's copy of the cache)")
+    cache = data_dir()
+    if not _writable(cache):
+        raise DataError(f"the data folder {cache} is read-only for you, so nothing can be copied into it; "
+                        "set LSTM_TEACH_DATA to a folder of your own.")
     done = []
     for name, entry in DATASETS.items():
-        for candidate in sorted(folder.rglob(Path(entry.fname).name)):
-            if candidate.as_posix().endswith(entry.fname) and verify(candidate, entry):
-                target = data_dir() / entry.fname
-                if not verify(target, entry):
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(candidate, target)
+        candidates = [c for c in sorted(folder.rglob(Path(entry.fname).name))
+                      if c.as_posix().endswith(entry.fname) and c.is_file()]
+        for candidate in candidates:
+            if verify(candidate, entry):
+                _copy_verified(candidate, cache / entry.fname, entry)
                 done.append(name)
                 break
-    if not _imdb_complete(data_dir() / "aclImdb"):
-        for tarball in sorted(folder.rglob("aclImdb*.tar.gz")):
-            safe_extract(tarball, data_dir(), keep=_is_labelled_review)
-            if _imdb_complete(data_dir() / "aclImdb"):
-                done.append("aclImdb (extracted)")
-                break
-    else:
+            print(f"rejected {candidate}: its checksum is not the registry's for {name} (sha1 {entry.sha1})")
+    if _imdb_trusted(cache / "aclImdb"):
         done.append("aclImdb (extracted)")
+        return done
+    for tarball in sorted(folder.rglob("aclImdb*.tar.gz")):
+        sha1 = _sha1(tarball)
+        if sha1 not in IMDB_TARBALLS:
+            print(f"rejected {tarball}: sha1 {sha1} is not one of the accepted IMDB archives "
+                  f"({', '.join(IMDB_TARBALLS)})")
+            continue
+        try:
+            _extract_imdb(tarball)
+        except DataError as err:
+            print(f"rejected {tarball}: {err}")
+            continue
+        done.append("aclImdb (extracted)")
+        break
     return done
 
 
@@ -246,6 +370,14 @@ def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike, keep=None)
     ``keep(name) -> bool`` selects members. Returns the paths written.
     """
     archive, dest = Path(archive), Path(dest)
+    try:
+        return _extract(archive, dest, keep)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise DataError(f"{archive} is not a readable .zip or .tar.gz archive (truncated, or not an "
+                        f"archive at all, e.g. a web page): {type(err).__name__}: {err}") from err
+
+
+def _extract(archive: Path, dest: Path, keep) -> list[Path]:
     written = []
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
@@ -254,11 +386,8 @@ def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike, keep=None)
                 _check_member(archive, info.filename)
             for info in infos:
                 if keep is None or keep(info.filename):
-                    target = dest / _check_member(archive, info.filename)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with z.open(info) as src, open(target, "wb") as out:
-                        shutil.copyfileobj(src, out)
-                    written.append(target)
+                    with z.open(info) as src:
+                        written.append(_write_atomically(dest / _check_member(archive, info.filename), src))
         return written
     with tarfile.open(archive, "r:*") as t:
         members = t.getmembers()
@@ -266,11 +395,8 @@ def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike, keep=None)
             _check_member(archive, m.name)
         for m in members:
             if m.isfile() and (keep is None or keep(m.name)):
-                target = dest / _check_member(archive, m.name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with t.extractfile(m) as src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out)
-                written.append(target)
+                with t.extractfile(m) as src:
+                    written.append(_write_atomically(dest / _check_member(archive, m.name), src))
     return written
 
 
@@ -293,6 +419,14 @@ def load_jaychou_lyrics() -> str:
 
 
 IMDB_PER_FOLDER = 12_500  # reviews per split and label in aclImdb v1.0
+IMDB_TARBALLS = {  # sha1 of the archives accepted for IMDB
+    "01ada507287d82875905620988597833ad4e0903": "aclImdb_v1.tar.gz, the official tarball (d2l's DATA_HUB)",
+    "77551b0c3b9f064eb04b4a9c51abcaa4f374662d": "aclImdb_v1_labelled.tar.gz, the labelled-only repack "
+                                                "of shared/data (SOURCES.md, section 3)",
+}
+# sha1 of the manifest (one "path size" line per labelled review, sorted) of a good aclImdb/
+IMDB_MANIFESTS = {"672f3ee0e26f4220859c44f158e770fd56e6f07a": "the 50,000 labelled reviews of v1.0"}
+_MANIFEST_RECORD = "MANIFEST.sha1"  # written after extracting an accepted tarball: its manifest
 
 
 def _is_labelled_review(name: str) -> bool:
@@ -304,26 +438,60 @@ def imdb_counts(root: Path) -> dict[str, int]:
             for s in ("train", "test") for l in ("pos", "neg")}
 
 
-def _imdb_complete(root: Path) -> bool:
-    return all(n == IMDB_PER_FOLDER for n in imdb_counts(root).values())
+def imdb_manifest(root: Path) -> str:
+    """sha1 of the sorted lines ``aclImdb/train/pos/0_9.txt SIZE`` of the labelled reviews under
+    ``root``: stronger than counts (an empty or cut review changes it), cheap (no file is read)."""
+    lines = []
+    for part in ("train/pos", "train/neg", "test/pos", "test/neg"):
+        if (root / part).is_dir():
+            with os.scandir(root / part) as entries:
+                lines += [f"aclImdb/{part}/{e.name} {e.stat().st_size}\n" for e in entries
+                          if _is_labelled_review(f"aclImdb/{part}/{e.name}")]
+    return hashlib.sha1("".join(sorted(lines)).encode()).hexdigest()
+
+
+def _imdb_trusted(root: Path) -> bool:
+    """An extracted folder is trusted when its manifest is the pinned one, or the one recorded
+    when this library extracted it from an accepted tarball."""
+    if not root.is_dir():
+        return False
+    folders = [root / part for part in ("train/pos", "train/neg", "test/pos", "test/neg")]
+    key = (str(root.resolve()), *(f.stat().st_mtime_ns if f.is_dir() else 0 for f in folders))
+    if key in _verified:  # checked before in this process, and no review added or removed since
+        return True
+    manifest = imdb_manifest(root)
+    record = root / _MANIFEST_RECORD
+    ok = manifest in IMDB_MANIFESTS or (record.is_file() and record.read_text().split()[:1] == [manifest])
+    if ok:
+        _verified.add(key)
+    return ok
+
+
+def _extract_imdb(tarball: Path) -> Path:
+    root = data_dir() / "aclImdb"
+    print(f"Extracting the labelled reviews of {tarball.name} (50,000 files) ...")
+    safe_extract(tarball, data_dir(), keep=_is_labelled_review)
+    counts = imdb_counts(root)
+    if set(counts.values()) != {IMDB_PER_FOLDER}:
+        raise DataError(f"{root} is incomplete after extracting {tarball.name}: {counts}; "
+                        f"expected {IMDB_PER_FOLDER} per folder. Delete it and try again.")
+    (root / _MANIFEST_RECORD).write_text(f"{imdb_manifest(root)}  extracted from {tarball.name}\n")
+    return root
 
 
 def imdb_dir() -> Path:
     """The ``aclImdb/`` folder in the cache, extracted from the official tarball if needed.
 
-    An already-extracted folder is accepted when it holds 12,500 reviews in each of
-    train/pos, train/neg, test/pos and test/neg.
+    An already-extracted folder is accepted when its manifest (names and sizes of the 50,000
+    labelled reviews) is the pinned one, or the one recorded when it was extracted here.
     """
     root = data_dir() / "aclImdb"
-    if _imdb_complete(root):
+    if _imdb_trusted(root):
         return root
-    tarball = fetch("aclImdb")
-    print(f"Extracting the labelled reviews of {tarball.name} (50,000 files) ...")
-    safe_extract(tarball, data_dir(), keep=_is_labelled_review)
-    if not _imdb_complete(root):
-        raise DataError(f"{root} is incomplete after extraction: {imdb_counts(root)}; "
-                        f"expected {IMDB_PER_FOLDER} per folder. Delete it and try again.")
-    return root
+    if not _writable(data_dir()):
+        raise DataNotFoundError(_read_only_message(
+            "aclImdb/ (the extracted reviews)", data_dir(), "is missing or incomplete"))
+    return _extract_imdb(fetch("aclImdb"))
 
 
 def load_imdb(split: str = "train") -> tuple[list[str], list[int]]:
@@ -336,6 +504,10 @@ def load_imdb(split: str = "train") -> tuple[list[str], list[int]]:
         for path in sorted((root / folder).glob("*.txt")):
             texts.append(path.read_text(encoding="utf-8"))
             labels.append(label)
+    empty = sum(not t.strip() for t in texts)
+    if empty:
+        warnings.warn(f"{empty} of the {len(texts)} IMDB {split} reviews in {root} are empty; "
+                      "the real data set has none (is this folder a damaged copy?)", stacklevel=2)
     return texts, labels
 
 

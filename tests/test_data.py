@@ -139,10 +139,10 @@ def _fake_imdb(root: Path, per_folder: int):
                 (folder / f"{i}_{8 if label == 'pos' else 2}.txt").write_text(f"{split} {label} {i}")
 
 
-def test_imdb_accepts_extracted_folder_checked_by_counts(cache, monkeypatch, closed_url):
-    monkeypatch.setattr(data, "IMDB_PER_FOLDER", 3)
+def test_imdb_accepts_extracted_folder_checked_by_manifest(cache, monkeypatch, closed_url):
     monkeypatch.setitem(data.DATASETS, "aclImdb", entry_for(b"x", closed_url, "aclImdb_v1.tar.gz"))
     _fake_imdb(cache, 3)
+    monkeypatch.setattr(data, "IMDB_MANIFESTS", {data.imdb_manifest(cache / "aclImdb"): "this fake"})
     texts, labels = data.load_imdb("test")
     assert len(texts) == 6 and labels == [1, 1, 1, 0, 0, 0]
     assert texts[0] == "test pos 0"
@@ -237,7 +237,7 @@ def test_real_corpora_load_with_published_sizes():
     train, test = data.load_conll2000("train"), data.load_conll2000("test")
     assert (len(train), sum(map(len, train))) == (8_936, 211_727)
     assert (len(test), sum(map(len, test))) == (2_012, 47_377)
-    if data._imdb_complete(data.data_dir() / "aclImdb"):
+    if data._imdb_trusted(data.data_dir() / "aclImdb"):
         texts, labels = data.load_imdb("test")
         assert len(texts) == 25_000 and sum(labels) == 12_500
 
