@@ -265,20 +265,32 @@ class LSTMScratch(nn.Module):
         self.layers = nn.ModuleList(LSTMLayerScratch(d, hidden_size, sigma) for d in sizes)
 
     def forward(self, X: torch.Tensor, state=None):
+        if not torch.is_tensor(X):
+            raise TypeError(f"X must be a tensor, (B, T, D) floats or (B, T) token ids; got {type(X).__name__}")
         if X.dtype == torch.long:
             if X.dim() != 2:
                 raise ValueError(f"token ids must be (B, T), got shape {tuple(X.shape)}")
+        elif not X.is_floating_point():
+            raise TypeError(f"X has dtype {X.dtype}: token ids must be torch.long (X.long()), inputs floats")
         elif X.dim() != 3 or X.shape[-1] != self.input_size:
             raise ValueError(f"X must be (B, T, {self.input_size}) (batch first) or (B, T) token ids, "
                              f"got shape {tuple(X.shape)}")
+        elif X.dtype != self._dtype():
+            raise TypeError(f"X is {X.dtype} but the weights are {self._dtype()}: convert one of them "
+                            f"(X.to({self._dtype()}) or model.to({X.dtype}))")
+        if X.shape[1] == 0:
+            raise ValueError(f"X has no time steps (shape {tuple(X.shape)}): give at least one per sequence")
         B = X.shape[0]
         if state is None:
             zeros = X.new_zeros(self.num_layers, B, self.hidden_size, dtype=self._dtype())
             state = (zeros, zeros)
+        if not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise TypeError("state must be a pair (H, C) of tensors of shape (L, B, H), or None")
         H0, C0 = state
-        if H0.shape != (self.num_layers, B, self.hidden_size):
-            raise ValueError(f"state must be two tensors of shape (L, B, H) = "
-                             f"{(self.num_layers, B, self.hidden_size)}, got {tuple(H0.shape)}")
+        for name, S in (("H", H0), ("C", C0)):
+            if tuple(S.shape) != (self.num_layers, B, self.hidden_size):
+                raise ValueError(f"state must be two tensors of shape (L, B, H) = "
+                                 f"{(self.num_layers, B, self.hidden_size)}, got {name} of shape {tuple(S.shape)}")
         H_n, C_n = [], []
         for k, layer in enumerate(self.layers):
             if k > 0 and self.dropout and self.training:

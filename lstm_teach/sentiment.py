@@ -17,7 +17,10 @@ Batches are batch-first: ``x`` is ``(B, T)`` token ids, ``lengths`` is ``(B,)``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,6 +190,8 @@ def evaluate(model, batches, device=None, return_predictions: bool = False) -> d
         probs.append(torch.sigmoid(logits).cpu())
         labels.append(y)
         lens.append(lengths)
+    if not probs:
+        raise ValueError("evaluate got no batches: the evaluation set is empty (check the split)")
     p, y, n = torch.cat(probs), torch.cat(labels), torch.cat(lens)
     result = {"loss": loss_sum / len(y), "acc": ((p > 0.5) == (y > 0.5)).float().mean().item()}
     if return_predictions:
@@ -202,6 +207,8 @@ def fit(model, train_batches, valid_batches, epochs: int, lr: float = 1e-3, devi
     stops after that many epochs without a better validation accuracy. Returns a history
     of per-epoch train/validation loss and accuracy, seconds per epoch and the best epoch.
     """
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs={epochs!r}: fit trains for a whole number of epochs >= 1")
     device = device or get_device()
     model.to(device)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
@@ -239,6 +246,8 @@ def predict_sentiment(model, vocab: Vocab, text: str, device=None) -> float:
     An empty text, or one whose words are all unknown to the vocabulary, has nothing to
     judge: that raises a ``ValueError`` that says so, rather than returning a guess.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string (one review), got {type(text).__name__}")
     device = device or next(model.parameters()).device
     tokens = tokenize_words(text)
     if not tokens:
@@ -257,19 +266,49 @@ def save_model(model: SentimentLSTM, vocab: Vocab, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": model.state_dict(), "config": vars(model.cfg),
-                "vocab_size": model.embedding.num_embeddings}, folder / "model.pt")
+                "vocab_size": model.embedding.num_embeddings, "vocab_sha1": _vocab_sha1(vocab)},
+               folder / "model.pt")
     vocab.save(folder / "vocab.json")
     return folder
 
 
+def _vocab_sha1(vocab: Vocab) -> str:
+    """A fingerprint of the vocabulary's tokens in order: the weights are only right for it."""
+    return hashlib.sha1("\n".join(vocab.itos).encode("utf-8")).hexdigest()
+
+
 def load_model(folder: str | Path, device=None) -> tuple[SentimentLSTM, Vocab]:
-    """Load what :func:`save_model` wrote, with ``torch.load(weights_only=True)``."""
+    """Load what :func:`save_model` wrote, with ``torch.load(weights_only=True)``.
+
+    Refuses, naming the file, a ``model.pt`` that is not what ``save_model`` writes (random
+    bytes, a bare ``state_dict``), a ``vocab.json`` that is not JSON, and a vocabulary other than
+    the one the weights were saved with (compared by a fingerprint of its tokens).
+    """
     folder = Path(folder)
-    blob = torch.load(folder / "model.pt", map_location=device or "cpu", weights_only=True)
-    vocab = Vocab.load(folder / "vocab.json")
+    weights, words = folder / "model.pt", folder / "vocab.json"
+    for path in (weights, words):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: load_model reads the folder save_model wrote")
+    try:
+        blob = torch.load(weights, map_location=device or "cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        raise ValueError(f"{weights} is not a model saved by save_model (torch.load: "
+                         f"{str(err).splitlines()[0][:120]})") from err
+    if not isinstance(blob, dict) or not {"state_dict", "config", "vocab_size"} <= blob.keys():
+        raise ValueError(f"{weights} holds {'a bare state_dict' if isinstance(blob, dict) else type(blob).__name__}"
+                         ", not what save_model writes (weights, config and vocabulary size): "
+                         "save the model with save_model(model, vocab, folder)")
+    try:
+        vocab = Vocab.load(words)
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{words} is not a vocabulary written by Vocab.save ({type(err).__name__}: "
+                         f"{str(err)[:120]})") from err
     if blob.get("vocab_size") != len(vocab):
         raise ValueError(f"{folder}: the weights are for a vocabulary of {blob.get('vocab_size')} "
                          f"words but vocab.json has {len(vocab)}; save them together again")
+    if blob.get("vocab_sha1", _vocab_sha1(vocab)) != _vocab_sha1(vocab):
+        raise ValueError(f"{words} is not the vocabulary {weights} was trained with (same size, other "
+                         "words or order: from another run?); save them together again")
     model = SentimentLSTM(len(vocab), SentimentConfig(**blob["config"]), pad_index=vocab.pad_index or 0)
     try:
         model.load_state_dict(blob["state_dict"])

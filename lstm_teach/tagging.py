@@ -364,6 +364,8 @@ def evaluate(model: nn.Module, batches, device=None) -> tuple[float, float]:
         c, n = masked_accuracy(scores, tags)
         total_loss += masked_loss(scores, tags).item() * n
         correct, counted = correct + c, counted + n
+    if counted == 0:
+        raise ValueError("evaluate got no tagged words: the evaluation set is empty (check the split)")
     return total_loss / counted, correct / counted
 
 
@@ -374,6 +376,8 @@ def fit(model: nn.Module, train_batches, val_batches, cfg: TaggerConfig, device=
     Returns the history: per epoch, training loss and accuracy, validation loss and accuracy,
     and the seconds it took.
     """
+    if not isinstance(cfg.epochs, int) or isinstance(cfg.epochs, bool) or cfg.epochs < 1:
+        raise ValueError(f"epochs={cfg.epochs!r}: fit trains for a whole number of epochs >= 1")
     device = device or get_device()
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -474,8 +478,11 @@ class Tagger:
         if isinstance(sentence, str):  # split as the Penn Treebank does: "don't" -> do n't
             sentence = re.sub(r"(\w)(n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1 \2", sentence)
             words = re.findall(r"(?:[A-Za-z]\.){2,}|\w+(?:[-'.]\w+)*|n't|'\w+|[^\w\s]", sentence)
+        elif isinstance(sentence, (list, tuple)) and all(isinstance(w, str) for w in sentence):
+            words = list(sentence)
         else:
-            words = [str(w) for w in sentence]
+            raise TypeError(f"tag() takes a sentence as a string or a list of words (strings), got "
+                            f"{type(sentence).__name__} {str(sentence)[:40]!r}")
         if not words:
             raise ValueError("tag() got an empty sentence: give it some words, e.g. "
                              "tag('The cat sat on the mat .')")

@@ -17,10 +17,12 @@ import itertools
 import json
 import random
 import re
+from numbers import Integral
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -60,6 +62,13 @@ class Vocab:
 
     def __init__(self, tokens: Iterable = (), min_freq: int = 1, max_size: int | None = None,
                  specials: Sequence[str] = ("<pad>", "<unk>")):
+        if isinstance(tokens, str):
+            raise TypeError("tokens is one string; give a list of tokens, e.g. tokenize_chars(text)")
+        if max_size is not None and (not isinstance(max_size, Integral) or max_size < len(specials)):
+            raise ValueError(f"max_size={max_size!r}: use None (no limit) or an int >= {len(specials)}, "
+                             f"the number of specials {tuple(specials)}")
+        if not isinstance(min_freq, Integral) or min_freq < 1:
+            raise ValueError(f"min_freq={min_freq!r}: use an int >= 1")
         counter = tokens if isinstance(tokens, Counter) else Counter(_flatten(tokens))
         kept = sorted((t for t, n in counter.items() if n >= min_freq and t not in specials),
                       key=lambda t: (-counter[t], t))
@@ -99,7 +108,11 @@ class Vocab:
 
     def decode(self, indices: Iterable[int]) -> list[str]:
         """Tokens for indices (ints or a tensor)."""
-        return [self.itos[int(i)] for i in indices]
+        indices = [int(i) for i in indices]
+        bad = [i for i in indices if not 0 <= i < len(self)]
+        if bad:
+            raise ValueError(f"decode got indices {bad[:5]} outside this vocabulary's 0..{len(self) - 1}")
+        return [self.itos[i] for i in indices]
 
     def unknown(self, tokens: Iterable[str]) -> list[str]:
         """The tokens not in the vocabulary, in order of first appearance."""
@@ -136,9 +149,14 @@ def _as_ids(corpus) -> torch.Tensor:
     return ids
 
 
+def _check_positive(**sizes) -> None:
+    for name, value in sizes.items():
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name}={value!r}: use a whole number >= 1")
+
+
 def _check_sizes(n: int, batch_size: int, num_steps: int, per_row: int) -> None:
-    if batch_size < 1 or num_steps < 1:
-        raise ValueError(f"batch_size={batch_size} and num_steps={num_steps} must be positive")
+    _check_positive(batch_size=batch_size, num_steps=num_steps)
     if per_row < 1:
         raise ValueError(f"a corpus of {n} tokens is too short for one batch of "
                          f"batch_size={batch_size} x num_steps={num_steps}")
@@ -152,6 +170,7 @@ def lm_batches_random(corpus, batch_size: int, num_steps: int,
     windows. Neighbouring rows of a batch are unrelated, so the state is reset per batch.
     Yields ``X, Y`` of shape ``(B, T)`` with ``Y`` = ``X`` shifted by one token.
     """
+    _check_positive(batch_size=batch_size, num_steps=num_steps)
     ids = _as_ids(corpus)
     offset = int(torch.randint(num_steps, (1,), generator=generator))
     ids = ids[offset:]
@@ -174,6 +193,7 @@ def lm_batches_sequential(corpus, batch_size: int, num_steps: int,
     state of the next: carry it, and ``detach()`` it so backpropagation stops at the batch
     boundary (truncated BPTT). Yields ``X, Y`` of shape ``(B, T)``.
     """
+    _check_positive(batch_size=batch_size, num_steps=num_steps)
     ids = _as_ids(corpus)
     offset = int(torch.randint(num_steps, (1,), generator=generator))
     n = ((len(ids) - offset - 1) // batch_size) * batch_size
@@ -195,6 +215,7 @@ class LMBatches:
                  seed: int = 0):
         if sampling not in ("sequential", "random"):
             raise ValueError(f"sampling={sampling!r}: use 'sequential' or 'random'")
+        _check_positive(batch_size=batch_size, num_steps=num_steps)
         self.corpus = _as_ids(corpus)
         self.batch_size, self.num_steps, self.sampling = batch_size, num_steps, sampling
         self.generator = torch.Generator().manual_seed(seed)
@@ -244,8 +265,7 @@ class BucketBatches:
                  max_len: int | None = None, label_pad: int = -100):
         if len(seqs) != len(labels):
             raise ValueError(f"{len(seqs)} sequences but {len(labels)} labels")
-        if batch_size < 1:
-            raise ValueError(f"batch_size={batch_size} must be positive")
+        _check_positive(batch_size=batch_size, pool=pool)
         self.seqs, self.labels = seqs, labels
         self.batch_size, self.pad_index, self.shuffle = batch_size, pad_index, shuffle
         self.pool, self.max_len, self.label_pad = pool, max_len, label_pad
@@ -272,8 +292,8 @@ class BucketBatches:
         for idx in self.batch_indices():
             x, lengths = pad_sequences([self.seqs[i] for i in idx], self.pad_index, self.max_len)
             labels = [self.labels[i] for i in idx]
-            if isinstance(labels[0], (int, float, bool)) or torch.is_tensor(labels[0]) and labels[0].dim() == 0:
-                y = torch.tensor(labels)
+            if np.ndim(labels[0]) == 0:  # one label per sample: a Python, NumPy or 0-d torch number
+                y = torch.as_tensor(np.array([np.asarray(l) for l in labels]))
             else:
                 y, _ = pad_sequences(labels, self.label_pad, self.max_len)
             yield x, lengths, y

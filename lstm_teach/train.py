@@ -21,6 +21,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import torch
 import torch.nn.functional as F
@@ -88,6 +89,11 @@ def _make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=cfg.lr)
     raise ValueError(f"optimizer={cfg.optimizer!r}: use 'adam' or 'sgd'")
+
+
+def _check_epochs(epochs) -> None:
+    if not isinstance(epochs, Integral) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs={epochs!r}: fit trains for a whole number of epochs >= 1")
 
 
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, clip: float | None = 1.0,
@@ -190,6 +196,7 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
     """
     from tqdm.auto import tqdm
 
+    _check_epochs(cfg.epochs)
     if not 0.0 <= cfg.ema < 1.0:
         raise ValueError(f"ema={cfg.ema}: use a decay in [0, 1), e.g. 0.99 (0 switches averaging off)")
     device = torch.device(device) if device is not None else get_device()
@@ -255,12 +262,25 @@ def generate(model: nn.Module, prefix: list[int], num_preds: int, temperature: f
     ``softmax(logits / temperature)``: below 1 sharper, above 1 flatter. ``top_k`` keeps only
     the k most likely tokens before sampling (Fan, Lewis & Dauphin 2018).
     """
+    if torch.is_tensor(prefix) and prefix.dim() == 1:
+        prefix = prefix.tolist()
+    if isinstance(prefix, str) or not isinstance(prefix, (list, tuple)) \
+            or not all(isinstance(i, Integral) and not isinstance(i, bool) for i in prefix):
+        raise TypeError(f"prefix must be a list of token ids (ints), got {type(prefix).__name__} "
+                        f"{str(prefix)[:40]!r}; for text use vocab.encode(tokenize_chars(text))")
+    prefix = [int(i) for i in prefix]
     if not prefix:
         raise ValueError("generate needs a prefix of at least one token")
-    if temperature < 0:
-        raise ValueError(f"temperature={temperature} must be >= 0")
-    if top_k is not None and top_k < 1:
-        raise ValueError(f"top_k={top_k} must be >= 1 (or None for the whole vocabulary)")
+    vocab_size = getattr(model, "vocab_size", None)
+    if vocab_size is not None and not all(0 <= i < vocab_size for i in prefix):
+        raise ValueError(f"prefix holds ids {[i for i in prefix if not 0 <= i < vocab_size][:5]} outside "
+                         f"the model's vocabulary 0..{vocab_size - 1}")
+    if not isinstance(num_preds, Integral) or num_preds < 0:
+        raise ValueError(f"num_preds={num_preds!r}: use a whole number >= 0 of tokens to add")
+    if not temperature >= 0 or math.isinf(temperature):  # also catches nan
+        raise ValueError(f"temperature={temperature}: use 0 (greedy) or a finite number > 0")
+    if top_k is not None and (not isinstance(top_k, Integral) or top_k < 1):
+        raise ValueError(f"top_k={top_k!r} must be an int >= 1 (or None for the whole vocabulary)")
     device = torch.device(device) if device is not None else get_device()
     model.eval()
     out = list(prefix)
@@ -271,9 +291,10 @@ def generate(model: nn.Module, prefix: list[int], num_preds: int, temperature: f
             token = int(last.argmax())
         else:
             last = last.double() / temperature
-            if top_k is not None and top_k < last.numel():
-                kth = torch.topk(last, top_k).values[-1]
-                last = last.masked_fill(last < kth, float("-inf"))  # only the k best stay
+            if top_k is not None and top_k < last.numel():  # exactly k stay, also when logits tie
+                kept = torch.full_like(last, float("-inf"))
+                best = torch.topk(last, top_k).indices
+                last = kept.index_copy(0, best, last[best])
             probs = torch.softmax(last, dim=-1).cpu()
             token = int(torch.multinomial(probs, 1, generator=generator))
         out.append(token)
