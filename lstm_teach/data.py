@@ -192,6 +192,7 @@ def _move_aside(path: Path) -> Path:
 
 
 STALE_SECONDS = 3600  # a partial download untouched this long belongs to a process that died
+READABLE = 0o644  # temporary files are created private (0600); a shared cache must be readable by all
 
 
 def _remove_stale_partials(folder: Path) -> None:
@@ -219,6 +220,7 @@ def _write_atomically(target: Path, src) -> Path:
     try:
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(src, out)
+        os.chmod(tmp, READABLE)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -265,6 +267,9 @@ def fetch(name: str, entry: DataFile | None = None) -> Path:
                             "should be; move it away and try again.")
         if verify(path, entry):
             return path
+        if not os.access(path, os.R_OK):
+            raise DataError(f"{path} is there but you may not read it; whoever owns the data folder "
+                            f"can let everyone read it:  chmod -R a+rX {folder}")
         if not _writable(path.parent):
             raise ChecksumError(_read_only_message(entry.fname, folder, "does not match its checksum"))
         aside = _move_aside(path)
@@ -290,6 +295,7 @@ def fetch(name: str, entry: DataFile | None = None) -> Path:
         path.unlink(missing_ok=True)
         raise ChecksumError(f"{entry.fname} downloaded from {entry.url} has the wrong content "
                             f"checksum (expected sha1 {entry.sha1}), so it was not kept.")
+    path.chmod(READABLE)  # pooch renames its private temporary file into place
     return path
 
 

@@ -62,8 +62,6 @@ class Vocab:
 
     def __init__(self, tokens: Iterable = (), min_freq: int = 1, max_size: int | None = None,
                  specials: Sequence[str] = ("<pad>", "<unk>")):
-        if isinstance(tokens, str):
-            raise TypeError("tokens is one string; give a list of tokens, e.g. tokenize_chars(text)")
         if max_size is not None and (not isinstance(max_size, Integral) or max_size < len(specials)):
             raise ValueError(f"max_size={max_size!r}: use None (no limit) or an int >= {len(specials)}, "
                              f"the number of specials {tuple(specials)}")

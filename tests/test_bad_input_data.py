@@ -255,6 +255,10 @@ def test_data_folder_that_is_a_file(tmp_path, monkeypatch, capsys):
         config.data_dir()
     assert main(["info"]) == 1
     assert "is a file, not a folder" in capsys.readouterr().err
+    monkeypatch.setenv("LSTM_TEACH_DATA", "/proc/no-such-folder/data")  # cannot be created, even by root
+    with pytest.raises(PermissionError, match=r"the data folder /proc/no-such-folder/data does not exist "
+                                              r"and cannot be created \(.*\); set LSTM_TEACH_DATA"):
+        config.data_dir()
 
 
 def test_a_folder_where_a_file_should_be(cache):
@@ -288,19 +292,38 @@ try:
     data.import_folder(folder)
 except data.DataError as err:
     print(f"--- import: {err}")
+os.environ["LSTM_TEACH_DATA"] = sys.argv[1]  # a folder holding a file only its owner may read
+try:
+    data.fetch("timemachine")
+except data.DataError as err:
+    print(f"--- private: {err}")
 """
 
 
-def _run_read_only(folder: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, LSTM_TEACH_DATA=str(folder), PYTHONPATH=str(ROOT), LSTM_TEACH_OFFLINE="")
-    env.pop("LSTM_TEACH_OFFLINE")
-    command = [sys.executable, "-c", READ_ONLY_SCRIPT]
-    if os.geteuid() == 0:  # root writes through any permission bits: run as an unprivileged user
-        if not shutil.which("setpriv"):
-            pytest.skip("running as root and setpriv is missing: cannot drop privileges")
-        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-        env["HOME"] = "/nonexistent"
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd="/")
+def _reader() -> tuple[list[str], bool]:
+    """How to run a reader that cannot write the shared folder: ``(command prefix, other user?)``.
+
+    Root writes through any permission bits, so as root the reader is ``nobody`` (setpriv), or,
+    where ``nobody`` cannot run this Python (it lives under a private /root), root without the
+    capabilities that override permissions. Any other user is the folder's owner and is kept out
+    by taking the folder's write bits away.
+    """
+    if os.geteuid() != 0:
+        return [], False
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root and setpriv is missing: cannot drop privileges")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if subprocess.run([*nobody, sys.executable, "-c", "import pooch, torch"], cwd="/", capture_output=True,
+                      env=dict(os.environ, HOME="/nonexistent"), timeout=300).returncode == 0:
+        return nobody, True
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"], False
+
+
+def _run_read_only(folder: Path, private: Path, prefix: list[str]) -> subprocess.CompletedProcess:
+    env = dict(os.environ, LSTM_TEACH_DATA=str(folder), PYTHONPATH=str(ROOT), HOME="/nonexistent")
+    env.pop("LSTM_TEACH_OFFLINE", None)
+    return subprocess.run([*prefix, sys.executable, "-c", READ_ONLY_SCRIPT, str(private)],
+                          capture_output=True, text=True, env=env, timeout=300, cwd="/")
 
 
 def _listing(folder: Path):
@@ -308,23 +331,33 @@ def _listing(folder: Path):
                   for p in folder.rglob("*"))
 
 
-def test_read_only_shared_folder_is_used_and_never_written(tmp_path):
-    book = data.DATASETS["timemachine"]
+def test_read_only_shared_folder_is_used_and_never_written(tmp_path, monkeypatch):
     if not data.is_cached("timemachine"):
         pytest.skip("the data folder has no verified timemachine.txt to share")
-    shared = Path(tempfile.mkdtemp(prefix="lstm-teach-shared-"))  # /tmp: reachable by another user
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    shutil.copy(data.data_dir() / "timemachine.txt", stick / "timemachine.txt")
+    shared = Path(tempfile.mkdtemp(prefix="lstm-teach-shared-"))  # in /tmp: reachable by another user
     try:
-        shutil.copy(data.data_dir() / book.fname, shared / book.fname)
+        shared.chmod(0o755)
+        monkeypatch.setenv("LSTM_TEACH_DATA", str(shared))
+        assert data.import_folder(stick) == ["timemachine"]  # the teacher fills it with the library
         _fake_imdb(shared, 2)
         root = shared / "aclImdb"
-        manifest = data.imdb_manifest(root)
-        (root / data._MANIFEST_RECORD).write_text(f"{manifest}  extracted by the teacher\n")
+        (root / data._MANIFEST_RECORD).write_text(f"{data.imdb_manifest(root)}  extracted by the teacher\n")
         (shared / "conll2000").mkdir()
         (shared / "conll2000" / "test.txt.gz").write_bytes(damaged_gzip())
-        for p in [shared, *shared.rglob("*")]:
-            p.chmod(0o555 if p.is_dir() else 0o444)
+        private = shared / "private"
+        private.mkdir()
+        (private / "timemachine.txt").write_bytes((stick / "timemachine.txt").read_bytes())
+        (private / "timemachine.txt").chmod(0o600)
+        prefix, other_user = _reader()
+        if not other_user:  # the reader owns the folder: take its write permission away
+            for p in [shared, *shared.rglob("*")]:
+                if p.is_dir():
+                    p.chmod(0o555)
         before = _listing(shared)
-        run = _run_read_only(shared)
+        run = _run_read_only(shared, private, prefix)
         assert run.returncode == 0, run.stdout + run.stderr
         out = run.stdout
         assert f"book {len(data.load_time_machine())}\n" in out
@@ -335,10 +368,14 @@ def test_read_only_shared_folder_is_used_and_never_written(tmp_path):
         assert (f"--- conll2000_test: ChecksumError: conll2000/test.txt.gz does not match its checksum in "
                 f"the data folder {shared}, which is read-only") in out
         assert f"--- import: the data folder {shared} is read-only for you" in out
+        if other_user:  # the file belongs to root, the reader is another user
+            assert (f"--- private: {private / 'timemachine.txt'} is there but you may not read it; "
+                    f"whoever owns the data folder can let everyone read it:  chmod -R a+rX {private}") in out
         assert _listing(shared) == before, "something was written in the read-only folder"
     finally:
         for p in [shared, *shared.rglob("*")]:
-            p.chmod(0o755)
+            if p.is_dir():
+                p.chmod(0o755)
         shutil.rmtree(shared)
 
 
