@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 __all__ = ["quick_mode", "seed_everything", "get_device", "data_dir", "describe_run", "hardware", "save_results",
-           "on_jupyterhub", "default_threads"]
+           "on_jupyterhub", "default_threads",
+           "full_run_notice"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -138,3 +139,17 @@ def save_results(notebook: str, headline: str, anchor: str, **metrics) -> None:
                hardware=hardware(device), machine=platform.machine(), torch=torch.__version__)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n")
+
+
+def full_run_notice(minutes: float, measured_on: str) -> bool:
+    """Before a full run on a CPU, say how long the stored full run took and how to go faster.
+
+    Called by each notebook's set-up cell (written by ``scripts/colab_cells.py`` from
+    ``results/<notebook>.json``). Prints nothing in quick mode or with a GPU; returns whether it printed.
+    """
+    if quick_mode() or get_device().type != "cpu":
+        return False
+    print(f"Full mode on a CPU: the stored full run of this notebook took about {minutes:.0f} min on a "
+          f"{measured_on}. For a first look set QUICK = True in the set-up cell and run it again, or in "
+          "Colab choose a GPU (Runtime > Change runtime type).")
+    return True

@@ -142,7 +142,7 @@ def check_fused_step(step, input_size: int = 5, hidden_size: int = 4, seed: int 
 
 
 # ---------------------------------------------------------------- notebook 04
-__all__ += ["check_h_n_shape", "check_last_layer_states"]
+__all__ += ["check_h_n_shape", "check_proj_size_shapes", "check_last_layer_states"]
 
 
 def check_h_n_shape(answer, num_layers: int, bidirectional: bool, batch_size: int, hidden_size: int,
@@ -152,6 +152,23 @@ def check_h_n_shape(answer, num_layers: int, bidirectional: bool, batch_size: in
     return report(tuple(answer) == right, f"h_n is {right}: (num_layers * num_directions, B, proj_size or H)",
                   f"{tuple(answer)} is not it: h_n is (num_layers * num_directions, B, H_out), "
                   "batch_first or not, and H_out is proj_size when proj_size > 0")
+
+
+def check_proj_size_shapes(answer, input_size: int = 10, hidden_size: int = 32, proj_size: int = 8) -> bool:
+    """Exercise 04: ``(weight_hh_l0.shape, weight_hr_l0.shape)`` of ``nn.LSTM(input_size, hidden_size,
+    proj_size=proj_size)``, read from a real module rather than from a formula."""
+    import torch
+
+    lstm = torch.nn.LSTM(input_size, hidden_size, proj_size=proj_size)
+    right = (tuple(lstm.weight_hh_l0.shape), tuple(lstm.weight_hr_l0.shape))
+    try:
+        given = tuple(tuple(int(n) for n in shape) for shape in answer)
+    except TypeError:
+        given = None
+    return report(given == right, f"right: weight_hh_l0 {right[0]} reads the projected state of {proj_size}, "
+                  f"weight_hr_l0 {right[1]} maps o * tanh(c) ({hidden_size}) down to {proj_size}",
+                  f"{answer!r} is not it: h now has proj_size = {proj_size} features, so what does the recurrent "
+                  f"product multiply? And weight_hr maps the {hidden_size} values of o * tanh(c) to what?")
 
 
 def check_last_layer_states(fn, num_layers: int = 3, seed: int = 0) -> bool:
@@ -284,6 +301,28 @@ def check_mixture_perplexity(answer: float, p_lstm, p_ngram, lam: float) -> bool
                   "perplexity = exp(-mean(log p))")
 
 
+
+
+__all__ += ["check_adam_first_step"]
+
+
+def check_adam_first_step(answer: float, lr: float = 100.0) -> bool:
+    """Exercise 06: how far Adam's first step moves a weight whose gradient is not tiny, measured on a
+    small model: with bias correction m_1 = g and v_1 = g^2, so the step is lr * g / (|g| + eps), about lr."""
+    import torch
+
+    torch.manual_seed(0)
+    w = torch.nn.Parameter(torch.randn(50))
+    w.grad = torch.randn(50) * torch.logspace(-3, 3, 50)  # gradients over six orders of magnitude
+    before = w.detach().clone()
+    torch.optim.Adam([w], lr=lr).step()
+    moved = (w.detach() - before).abs()
+    right = float(moved.median())
+    return report(abs(float(answer) - right) <= 1e-3 * right,
+                  f"right: every weight moved by {moved.min():.3f} to {moved.max():.3f}, about lr = {lr:g}, "
+                  "whatever the size of its gradient",
+                  f"{float(answer):g} is not it: write Adam's first step with m_1 = g and v_1 = g^2, "
+                  "lr * m_1 / (sqrt(v_1) + eps): what is g / |g|?")
 
 
 # ---------------------------------------------------------------- notebook 07

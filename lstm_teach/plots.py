@@ -9,15 +9,26 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["use_course_style"]
+__all__ = ["use_course_style", "MIN_FONT_SIZE"]
 
 
-def use_course_style(dpi: int = 80) -> None:
-    """Modest figure sizes and resolution: readable in class, small in the stored notebook."""
+MIN_FONT_SIZE = 9  # points: the smallest text a figure may have, readable on a classroom projector
+
+
+def use_course_style(dpi: int = 100) -> None:
+    """Modest figure sizes, dpi 100 and text of at least 9 pt: readable on a projector, small in
+    the stored notebook (``tests/test_classroom.py`` reads the stored PNGs' dpi)."""
     plt.rcParams.update({
         "figure.figsize": (6.4, 3.6),
         "figure.dpi": dpi,
         "savefig.dpi": dpi,
+        "font.size": 10,
+        "axes.titlesize": 10,
+        "axes.labelsize": 10,
+        "legend.fontsize": MIN_FONT_SIZE,
+        "legend.title_fontsize": MIN_FONT_SIZE,
+        "xtick.labelsize": MIN_FONT_SIZE,
+        "ytick.labelsize": MIN_FONT_SIZE,
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.spines.top": False,
@@ -33,6 +44,15 @@ __all__ += [
     "plot_gradient_norms", "plot_activation_derivatives", "plot_accuracy_vs_T",
     "plot_learning_curves", "plot_gradient_heatmap", "draw_lstm_cell", "plot_lstm_step",
 ]
+
+
+def _plain_log_ticks(axis):
+    """Plain numbers (300, 400) instead of powers of ten on a log axis, and labels on the minor
+    ticks when the axis spans less than a decade (where no power of ten is in view)."""
+    from matplotlib.ticker import LogFormatter
+
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
 
 
 def _axes(ax, figsize=None):
@@ -60,7 +80,7 @@ def plot_gradient_norms(curves, ax=None, title="gradient norm through time", yla
     ax.set_xlabel("time step t (the loss is computed at t = T)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return ax
 
 
@@ -80,7 +100,7 @@ def plot_activation_derivatives(axes=None):
         ax.text(-5.8, top + 0.04, f"max {name}' = {top:g}", color="C3", fontsize=9)
         ax.set_xlabel("pre-activation a")
         ax.set_title(f"{name} and its derivative")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", fontsize=9)
     axes[0].set_ylim(-1.1, 1.25)
     return axes
 
@@ -96,7 +116,7 @@ def plot_accuracy_vs_T(Ts, results, chance=None, ax=None, title="recall the firs
     ax.set_ylabel("held-out accuracy")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return ax
 
 
@@ -116,18 +136,20 @@ def plot_learning_curves(histories, ax=None, smooth=20, title="training loss", c
     ax.set_xlabel("training step")
     ax.set_ylabel(f"cross-entropy (mean of {smooth} steps)")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return ax
 
 
-def plot_gradient_heatmap(norms, steps, ax=None, title=r"$\log_{10}\|\partial L/\partial C_t\|$ during training"):
-    """A heatmap of log10 gradient norms: rows are training steps, columns time steps t = 1..T."""
+def plot_gradient_heatmap(norms, steps, ax=None, title=r"$\log_{10}\|\partial L/\partial C_t\|$ during training",
+                          vmin=None, vmax=None):
+    """A heatmap of log10 gradient norms: rows are training steps, columns time steps t = 1..T.
+    Panels that are compared get the same ``vmin``, ``vmax`` (log10 units), i.e. one colour scale."""
     import numpy as np
 
     ax = _axes(ax)
     values = np.log10(np.maximum(np.asarray(norms, dtype=float), 1e-30))
     T = values.shape[1]
-    im = ax.imshow(values, aspect="auto", origin="lower", cmap="viridis",
+    im = ax.imshow(values, aspect="auto", origin="lower", cmap="viridis", vmin=vmin, vmax=vmax,
                    extent=(0.5, T + 0.5, steps[0], steps[-1]))
     ax.figure.colorbar(im, ax=ax, label="log10 norm")
     ax.set_xlabel("time step t")
@@ -217,7 +239,7 @@ def plot_lstm_step(i, f, g, o, c_prev, c, h, axes=None):
     for ax in axes:
         ax.set_xticks(range(n), [f"unit {u}" for u in range(n)])
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=9, loc="lower left")
     return axes
 
 
@@ -359,7 +381,7 @@ def plot_grad_norms(norms: dict, clip: float | None = None, title: str = "gradie
     if clip is not None:
         ax.axhline(clip, color="C3", ls="--", lw=1, label=f"clipping threshold {clip:g}")
     ax.set(xlabel="training step (batch)", ylabel="gradient norm (before clipping)", title=title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -381,9 +403,10 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
         ax.axhline(baseline, color="grey", ls=":", lw=1.5, label=f"{baseline_label}: {baseline:.0f}")
     if log:
         ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis)
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=9, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -426,7 +449,7 @@ def plot_seconds_per_batch(seconds: dict, title: str = "time per batch"):
     for label, values in seconds.items():
         ax.plot(range(1, len(values) + 1), values, marker=".", label=label)
     ax.set(xlabel="batch", ylabel="seconds (forward + backward)", title=title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -447,7 +470,7 @@ def plot_tag_scores(probs_before, probs_after, words, tags, title: str = "toy ta
         probs = np.asarray(probs)
         ax.imshow(probs, cmap="Blues", vmin=0, vmax=1, aspect="auto")
         for (t, k), p in np.ndenumerate(probs):
-            ax.text(k, t, f"{p:.2f}", ha="center", va="center", fontsize=8,
+            ax.text(k, t, f"{p:.2f}", ha="center", va="center", fontsize=9,
                     color="white" if p > 0.6 else "black")
         ax.set_xticks(range(len(tags)), tags)
         ax.set_yticks(range(len(words)), words)
@@ -493,7 +516,7 @@ def plot_tag_confusion(gold, pred, top: int = 8, title: str = "mistakes on the t
     image = ax.imshow(counts, cmap="Reds")
     for (i, j), n in np.ndenumerate(counts):
         if not np.isnan(n):
-            ax.text(j, i, int(n), ha="center", va="center", fontsize=8,
+            ax.text(j, i, int(n), ha="center", va="center", fontsize=9,
                     color="white" if n > 0.6 * np.nanmax(counts) else "black")
     ax.set_xticks(range(len(tags)), tags)
     ax.set_yticks(range(len(tags)), tags)

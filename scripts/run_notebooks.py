@@ -10,7 +10,8 @@ A full run takes a while on a CPU: start it in the background with a log,
 
 Each notebook's full run writes ``results/<name>.json`` through
 ``lstm_teach.config.save_results`` (headline number, published anchor, hardware); this script
-adds the run time and then rewrites the table in README.md (see ``results_table.py``).
+adds the run time, refreshes the set-up cell that quotes it (``colab_cells.py``), and then
+rewrites the table in README.md (see ``results_table.py``).
 The stored notebooks keep the full run's outputs: CI runs them in quick mode and compares
 only the cells marked ``# NBVAL_CHECK_OUTPUT``.
 """
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import colab_cells  # noqa: E402
 import results_table  # noqa: E402
 
 
@@ -74,6 +76,8 @@ def main() -> None:
         record["quick_seconds" if args.quick else "full_seconds"] = round(seconds, 1)
         path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         print(f"{time.strftime('%H:%M:%S')} {notebook.stem}: {seconds / 60:.1f} min", flush=True)
+        if not args.quick:
+            colab_cells.rewrite(notebook)  # its set-up cell quotes the full run's time (outputs kept)
     results_table.update_readme()
     print("README results table rewritten from results/*.json")
 

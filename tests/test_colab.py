@@ -38,9 +38,62 @@ def test_rewrite_is_idempotent_and_detects_drift(tmp_path):
     assert "differs" in colab_cells.problems(path)[0]
 
 
-def test_setup_cell_does_nothing_outside_colab():
-    # The set-up cell only acts when google.colab is imported; here it is not.
-    source = colab_cells.setup_source(Path("01_x.ipynb"))
-    assert source.splitlines()[3] == 'if "google.colab" in sys.modules:'
-    assert all(line.startswith(("    ", "#", "import sys")) or not line for line in source.splitlines()
-               if line != 'if "google.colab" in sys.modules:')
+def _run_setup_cell(source, monkeypatch, **env):
+    """Execute a set-up cell outside Colab (its %pip line is inside the Colab branch)."""
+    import os
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    for key in ("LSTM_TEACH_QUICK", "CI"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    namespace = {}
+    exec(TransformerManager().transform_cell(source), namespace)
+    return namespace, os.environ.get("LSTM_TEACH_QUICK")
+
+
+def test_setup_cell_pins_the_version_and_apt_updates_first():
+    source = colab_cells.setup_source(Path("06_x.ipynb"))
+    url, _ = colab_cells.repository()
+    assert f'%pip install -q "lstm-teach @ git+{url}@v{colab_cells.version()}"' in source
+    assert "apt-get -qq update && apt-get -qq install -y fonts-noto-cjk" in source
+    assert source.splitlines()[2].startswith("QUICK = None")  # the switch, visible at the top
+
+
+def test_setup_cell_quick_switch_and_full_run_notice(monkeypatch, capsys):
+    import torch
+
+    notebook = Path("05_imdb_sentiment.ipynb")
+    minutes, hardware = colab_cells.full_run(notebook)
+    source = colab_cells.setup_source(notebook)
+    assert f"full_run_notice({minutes}, {hardware!r})" in source
+    namespace, quick = _run_setup_cell(source.replace("QUICK = None", "QUICK = True"), monkeypatch)
+    assert quick == "1" and capsys.readouterr().out == ""  # quick mode: no notice
+    namespace, quick = _run_setup_cell(source, monkeypatch, LSTM_TEACH_QUICK="1")
+    assert quick == "1" and namespace["QUICK"] is None  # None keeps what the environment says
+    _, quick = _run_setup_cell(source.replace("QUICK = None", "QUICK = False"), monkeypatch)
+    printed = capsys.readouterr().out
+    assert quick == "0"
+    if not torch.cuda.is_available():
+        assert f"took about {minutes} min" in printed and "QUICK = True" in printed and "GPU" in printed
+
+
+def test_setup_cell_without_a_recorded_full_run_has_no_notice():
+    assert colab_cells.full_run(Path("99_not_run_yet.ipynb")) is None
+    assert "full_run_notice" not in colab_cells.setup_source(Path("99_not_run_yet.ipynb"))
+
+
+def test_rewrite_keeps_ids_and_outputs(tmp_path):
+    path = tmp_path / "01_demo.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
+    colab_cells.rewrite(path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="kept\n")]
+    nb.cells[1].source = "# an old set-up cell"
+    ids = [c.id for c in nb.cells]
+    nbformat.write(nb, path)
+    colab_cells.rewrite(path)
+    nb = nbformat.read(path, as_version=4)
+    assert [c.id for c in nb.cells] == ids and nb.cells[1].outputs[0].text == "kept\n"
+    assert colab_cells.problems(path) == []

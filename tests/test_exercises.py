@@ -236,3 +236,17 @@ def test_saturation():
 def test_r_squared():
     assert ex.check_r_squared(lambda y, p: 1 - ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum())
     assert not ex.check_r_squared(lambda y, p: 1 - ((y - p) ** 2).sum() / (y ** 2).sum())  # not centred
+
+
+def test_proj_size_shapes():
+    assert ex.check_proj_size_shapes(((128, 8), (8, 32)), input_size=10, hidden_size=32, proj_size=8)
+    assert not ex.check_proj_size_shapes(((128, 32), (8, 32)), input_size=10, hidden_size=32, proj_size=8)
+    assert not ex.check_proj_size_shapes(((128, 8), (32, 8)), input_size=10, hidden_size=32, proj_size=8)
+    assert not ex.check_proj_size_shapes(None)
+
+
+def test_adam_first_step():
+    assert ex.check_adam_first_step(100.0, lr=100.0)
+    assert ex.check_adam_first_step(0.01, lr=0.01)
+    assert not ex.check_adam_first_step(1.0, lr=100.0)  # lr times the gradient's sign is right, not 1
+    assert not ex.check_adam_first_step(10_000.0, lr=100.0)

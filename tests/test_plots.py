@@ -7,7 +7,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lstm_teach.plots import CJK_FONT_NAMES, find_cjk_font, plot_perplexity, use_cjk_font  # noqa: E402
+from lstm_teach.plots import (CJK_FONT_NAMES, find_cjk_font, plot_lm_curves, plot_perplexity,  # noqa: E402
+                               use_cjk_font)
 from lstm_teach.train import History  # noqa: E402
 
 
@@ -45,3 +46,39 @@ def test_the_cjk_font_found_has_chinese_glyphs():
     assert found in CJK_FONT_NAMES
     path = font_manager.findfont(font_manager.FontProperties(family=found), fallback_to_default=False)
     assert FT2Font(path).get_char_index(ord("周")) != 0  # 周 (Zhou) has a glyph in it
+
+
+def test_course_style_is_readable_on_a_projector():
+    import matplotlib.pyplot as plt
+
+    from lstm_teach.plots import MIN_FONT_SIZE, use_course_style
+
+    with plt.rc_context():
+        use_course_style()
+        assert plt.rcParams["figure.dpi"] >= 100 and plt.rcParams["savefig.dpi"] >= 100
+        for key in ("legend.fontsize", "xtick.labelsize", "ytick.labelsize", "axes.labelsize"):
+            assert plt.rcParams[key] >= MIN_FONT_SIZE, key
+
+
+def test_no_small_text_in_the_plot_functions():
+    """No call in lstm_teach.plots asks for text below MIN_FONT_SIZE (a literal fontsize=7 would)."""
+    import ast
+    import inspect
+
+    from lstm_teach import plots
+
+    small = [(node.lineno, kw.value.value) for node in ast.walk(ast.parse(inspect.getsource(plots)))
+             if isinstance(node, ast.Call) for kw in node.keywords
+             if kw.arg in ("fontsize", "size", "labelsize") and isinstance(kw.value, ast.Constant)
+             and isinstance(kw.value.value, (int, float)) and kw.value.value < plots.MIN_FONT_SIZE]
+    assert not small, f"text below {plots.MIN_FONT_SIZE} pt at lines {small}"
+
+
+def test_lm_curves_label_a_narrow_log_axis_with_plain_numbers():
+    history = History(train_ppl=[460.0, 400.0, 350.0], valid_ppl=[450.0, 390.0, 364.0])
+    fig = plot_lm_curves({"run": history})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels() if t.get_text()]
+    shown = [t for t in labels if 300 <= float(t.replace("\u2212", "-")) <= 500]
+    assert shown and all(t.isdigit() for t in shown), labels
