@@ -589,7 +589,7 @@ def plot_gate_saturation(stats: dict, title: str = "how often each gate is satur
         ax.plot([0, 1], [1, 0], color="0.7", lw=0.8)  # left + right = 1: always saturated one way or the other
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=name, xlabel="fraction of time < 0.1 (closed)")
     axes[0].set_ylabel("fraction of time > 0.9 (open)")
-    axes[0].legend(fontsize=8, markerscale=1.5, loc="upper right")
+    axes[0].legend(fontsize=9, markerscale=1.5, loc="upper right")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
@@ -628,7 +628,7 @@ def plot_probe_scores(rows: list[dict], title: str = "best single cell vs a line
         ax.barh(y + (1.5 - j) * 0.2, [max(0.0, r[key]) for r in rows], height=0.2, color=colour, label=label)
     ax.set_yticks(y, [r["property"] for r in rows], fontsize=9)
     ax.set(xlim=(0, 1), xlabel="share of the property's variance explained (held-out text)", title=title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=9, loc="lower right")
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
