@@ -89,8 +89,8 @@ else
   # shellcheck disable=SC2086  # the arguments are words on purpose
   python -m pip install $torch_args "$TORCH_SPEC"
 fi
-say "installing lstm_teach with its lab and test extras (pip install -e '.[lab,test]')"
-python -m pip install -q -e ".[lab,test]"
+say "installing lstm_teach with its extras (pip install -e '.[${COURSE_EXTRAS:-lab,test}]')"
+python -m pip install -q -e ".[${COURSE_EXTRAS:-lab,test}]"  # .ci/run adds the hub extra
 
 if [ -d ../shared/data ]; then
   say "copying the data sets from ../shared/data"

@@ -21,6 +21,7 @@ Modules, each readable on its own:
   cells against a linear probe, clamping a cell during generation, gate saturation, loss per bucket.
 * :mod:`lstm_teach.plots`, :mod:`lstm_teach.exercises`: figures (and a CJK font for them) and
   exercise checks.
+* :mod:`lstm_teach.hub`: the nbgitpuller link that hands the course to a JupyterHub's students.
 
 The approach follows *Dive into Deep Learning* (Zhang, Lipton, Li and Smola, d2l.ai),
 chapters 9 and 10 (8 and 9 of the Chinese edition), rewritten for a current PyTorch stack.
