@@ -415,6 +415,9 @@ def predict(model: nn.Module, batches: TaggingBatches, tag_vocab: Vocab, device=
 def accuracy_report(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
                     unseen: Sequence[Sequence[bool]]) -> dict[str, float]:
     """Token accuracy on all words, on words seen in training and on unseen words, with counts."""
+    if not len(gold) == len(pred) == len(unseen):
+        raise ValueError(f"gold, pred and unseen must hold one entry per sentence; got {len(gold)}, "
+                         f"{len(pred)} and {len(unseen)} sentences")
     counts = Counter()
     for gs, ps, us in zip(gold, pred, unseen):
         if len(gs) != len(ps):
@@ -424,6 +427,8 @@ def accuracy_report(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
             counts[part] += 1
             counts[part + "_correct"] += g == p
     n = counts["seen"] + counts["unseen"]
+    if n == 0:
+        raise ValueError("accuracy_report got no tagged words: the evaluation set is empty")
     return {
         "all": (counts["seen_correct"] + counts["unseen_correct"]) / n,
         "seen": counts["seen_correct"] / max(counts["seen"], 1),

@@ -222,7 +222,7 @@ class LMBatches:
     def __len__(self) -> int:
         """Batches per epoch (the smallest over the possible offsets)."""
         usable = len(self.corpus) - self.num_steps  # worst-case offset
-        return usable // (self.batch_size * self.num_steps)
+        return max(0, usable // (self.batch_size * self.num_steps))
 
     def __iter__(self):
         make = lm_batches_sequential if self.sampling == "sequential" else lm_batches_random
@@ -239,6 +239,8 @@ def pad_sequences(seqs: Sequence[Sequence[int]], pad_index: int = 0,
     sequence is an error (a model cannot read zero tokens; drop or replace it first).
     """
     lengths = [min(len(s), max_len) if max_len else len(s) for s in seqs]
+    if not lengths:  # no sequences: an empty batch
+        return torch.full((0, 0), pad_index, dtype=torch.long), torch.zeros(0, dtype=torch.long)
     if any(n == 0 for n in lengths):
         raise ValueError("pad_sequences got an empty sequence; every sample needs >= 1 token")
     batch = torch.full((len(seqs), max(lengths)), pad_index, dtype=torch.long)

@@ -100,3 +100,10 @@ def test_tagging_fit_with_no_epochs_and_empty_evaluation(tagger):
     empty = tagger.batches([], [])
     with pytest.raises(ValueError, match=r"evaluate got no tagged words: the evaluation set is empty"):
         tagging.evaluate(tagger.model, empty, "cpu")
+
+
+def test_accuracy_report_of_nothing_or_of_unequal_lists():
+    with pytest.raises(ValueError, match="accuracy_report got no tagged words: the evaluation set is empty"):
+        tagging.accuracy_report([], [], [])
+    with pytest.raises(ValueError, match=r"one entry per sentence; got 2, 1 and 2 sentences"):
+        tagging.accuracy_report([["DT"], ["NN"]], [["DT"]], [[False], [True]])

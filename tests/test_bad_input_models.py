@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from lstm_teach.models import LSTMScratch, make_lstm_lm
-from lstm_teach.text import BucketBatches, LMBatches, Vocab, lm_batches_random, lm_batches_sequential
+from lstm_teach.text import (BucketBatches, LMBatches, Vocab, lm_batches_random, lm_batches_sequential,
+                             pad_sequences)
 from lstm_teach.train import TrainConfig, fit, generate
 
 CORPUS = list(range(6)) * 30
@@ -23,6 +24,18 @@ def test_lm_batches_with_sizes_below_one(batch_size, num_steps, bad):
                  lambda: next(lm_batches_sequential(CORPUS, batch_size, num_steps))):
         with pytest.raises(ValueError, match=rf"{bad}: use a whole number >= 1"):
             make()
+
+
+def test_a_corpus_shorter_than_one_window():
+    with pytest.raises(ValueError, match=r"a corpus of 3 tokens is too short for one batch of "
+                                         r"batch_size=2 x num_steps=5"):
+        LMBatches([1, 2, 3], 2, 5)
+
+
+def test_no_sequences_pad_to_an_empty_batch():
+    batch, lengths = pad_sequences([])
+    assert batch.shape == (0, 0) and lengths.tolist() == []
+    assert list(BucketBatches([], [], 2)) == []
 
 
 def test_bucket_batches_with_sizes_below_one():
