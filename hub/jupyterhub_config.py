@@ -25,7 +25,8 @@ DATA = os.environ.get("LSTM_TEACH_HUB_DATA", "/srv/lstm-teach/data")
 # activity); their files stay, and the next login starts a fresh server in a few seconds.
 IDLE_TIMEOUT = int(os.environ.get("LSTM_TEACH_HUB_IDLE_TIMEOUT", 3600))
 # Per-student limits. The plain local spawner ignores them; The Littlest JupyterHub's systemd
-# spawner and Kubernetes enforce them.
+# spawner and Kubernetes enforce them. Notebook 02 in quick mode peaked at 558 MiB per student
+# (server + kernel, benchmarks/hub_load.py); 2 GB is a guess for the larger notebooks.
 MEM_LIMIT = os.environ.get("LSTM_TEACH_HUB_MEM_LIMIT", "2G")
 CPU_LIMIT = float(os.environ.get("LSTM_TEACH_HUB_CPU_LIMIT", 1))
 
