@@ -165,7 +165,7 @@ def main(argv=None) -> int:
             load_before = os.getloadavg()
             memory = PeakMemory({name: accounts.uid(name) for name in group})
 
-            async def everyone():
+            async def everyone(group=group):  # bound now: the loop moves on to the next group
                 return await asyncio.gather(*(run_student(hub, name, cells) for name in group),
                                             return_exceptions=True)
 

@@ -63,16 +63,16 @@ def main():
     valid = batches(valid_ids, None, train_labels, 256, False)
     test = batches(test_order, test_texts, test_labels, 256, False)
 
-    config = sentiment.SentimentConfig(embed_dim=glove.dim, hidden=args.hidden, pooling=args.pooling,
-                                       embed_dropout=args.embed_dropout)
+    config = sentiment.SentimentConfig(embed_dim=glove.dim, hidden_size=args.hidden, pooling=args.pooling,
+                                       embed_dropout=args.embed_dropout, epochs=args.epochs, lr=args.lr,
+                                       patience=args.patience, schedule=args.schedule)
     model = sentiment.SentimentLSTM(len(vocab), config, vocab.pad_index)
     model.embedding.weight.data.copy_(embeddings)
-    history = sentiment.fit(model, train, valid, args.epochs, args.lr, device=device,
-                            patience=args.patience, schedule=args.schedule)
+    history = sentiment.fit(model, train, valid, device=device)
     result = sentiment.evaluate(model, test, device)
-    seconds = sum(history["seconds"]) / len(history["seconds"])
+    seconds = sum(history.seconds) / len(history)
     print(f"\n{config}")
-    print(f"best validation accuracy {max(history['valid_acc']):.4f} at epoch {history['best_epoch']}; "
+    print(f"best validation accuracy {max(history.valid_metric):.4f} at epoch {history.best_epoch}; "
           f"{seconds:.0f} s per epoch (training + validation)")
     print(f"test accuracy {result['acc']:.4f}")
 

@@ -6,10 +6,13 @@ Modules, each readable on its own:
 * :mod:`lstm_teach.data`: the data-set registry, checksummed downloads, loaders.
 * :mod:`lstm_teach.text`: tokenizers, ``Vocab``, language-model and bucketed batches.
 * :mod:`lstm_teach.gradients`: per-step gradient norms and the LSTM cell Jacobian (01, 02).
+* :mod:`lstm_teach.history`: ``History``, what every training loop returns (loss, metric, seconds
+  per epoch, the kept epoch), and the one progress convention: a live bar, then one summary line.
 * :mod:`lstm_teach.tasks`: the recall-the-first-symbol memory task and its training (01, 02).
 * :mod:`lstm_teach.models`: ``LSTMScratch`` (03) and its faster variants, weight copies to and
   from ``nn.LSTM``, the character language model ``RNNLM``; the one place with private oneDNN calls.
-* :mod:`lstm_teach.train`: the language-model training loop, perplexity, generation (03, 04, 06).
+* :mod:`lstm_teach.train`: ``optimizer_step`` (the update every training loop makes), the
+  language-model training loop, perplexity, generation (03, 04, 06).
 * :mod:`lstm_teach.speed`: every timing, on one timer (``torch.utils.benchmark``): training and
   generation speed, the speed table of 03, packed vs padded batches (04, 05).
 * :mod:`lstm_teach.ngram`: an interpolated Kneser-Ney character n-gram baseline (03, 06).

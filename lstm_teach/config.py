@@ -53,10 +53,13 @@ def seed_everything(seed: int = 0) -> int:
     return seed
 
 
-def get_device(prefer: str | None = None) -> torch.device:
-    """The device to train on: ``prefer`` if given, else CUDA when present, else the CPU."""
-    if prefer is not None:
-        return torch.device(prefer)
+def get_device(device: str | torch.device | None = None) -> torch.device:
+    """The device to train on: ``device`` if given, else CUDA when present, else the CPU.
+
+    Every function of the package that takes ``device=None`` starts with ``device = get_device(device)``.
+    """
+    if device is not None:
+        return torch.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -114,7 +117,7 @@ def describe_run(seed: int | None = None) -> str:
 
 def hardware(device: torch.device | None = None) -> str:
     """The device in words: the GPU's name, or the CPU's core count."""
-    device = device or get_device()
+    device = get_device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"CPU ({os.cpu_count()} cores)"

@@ -55,13 +55,13 @@ def check_clip_by_norm(clip_fn) -> bool:
 __all__ += ["check_lstm_param_count", "check_lstm_step", "check_forget_bias_for_memory"]
 
 
-def check_lstm_param_count(answer: int, input_size: int, hidden: int, kind: str = "lstm") -> bool:
+def check_lstm_param_count(answer: int, input_size: int, hidden_size: int, kind: str = "lstm") -> bool:
     """Exercise 02: parameters of a one-layer ``nn.LSTM`` (4 blocks) or ``nn.GRU`` (3 blocks)."""
     blocks = {"lstm": 4, "gru": 3, "rnn": 1}[kind]
-    right = blocks * (hidden * (input_size + hidden) + 2 * hidden)
+    right = blocks * (hidden_size * (input_size + hidden_size) + 2 * hidden_size)
     return report(int(answer) == right, f"Right: {right} parameters.",
-                  f"Not quite: each of the {blocks} blocks has W_x ({hidden}x{input_size}), "
-                  f"W_h ({hidden}x{hidden}) and, in PyTorch, two bias vectors of {hidden}.")
+                  f"Not quite: each of the {blocks} blocks has W_x ({hidden_size}x{input_size}), "
+                  f"W_h ({hidden_size}x{hidden_size}) and, in PyTorch, two bias vectors of {hidden_size}.")
 
 
 def check_lstm_step(step_fn) -> bool:
@@ -98,9 +98,9 @@ def check_forget_bias_for_memory(answer: float, steps: int = 100, keep: float = 
 __all__ += ["check_param_count", "check_gate_rows", "check_fused_step"]
 
 
-def check_param_count(answer: int, vocab_size: int = 28, num_hiddens: int = 256) -> bool:
+def check_param_count(answer: int, vocab_size: int = 28, hidden_size: int = 256) -> bool:
     """The number of parameters of the one-layer scratch language model (LSTM + output layer)."""
-    V, H = vocab_size, num_hiddens
+    V, H = vocab_size, hidden_size
     right = 4 * (V * H + H * H + H) + H * V + V
     return report(int(answer) == right, f"{right:,} parameters: 4 gates x (W_x, W_h, b), plus W_hq and b_q",
                   f"{int(answer):,} is not it. Count W_x (V, H), W_h (H, H) and b (H,) for each of the 4 gates, "
@@ -113,7 +113,8 @@ def check_gate_rows(gate: str, rows: slice, hidden_size: int) -> bool:
     right = {"i": (0, H), "f": (H, 2 * H), "g": (2 * H, 3 * H), "o": (3 * H, 4 * H)}[gate]
     got = (rows.start or 0, rows.stop)
     return report(got == right, f"gate {gate}: rows {right[0]}:{right[1]} (order i, f, g, o)",
-                  f"rows {got[0]}:{got[1]} are not gate {gate}; nn.LSTM stacks the gates in the order i, f, g, o, H rows each")
+                  f"rows {got[0]}:{got[1]} are not gate {gate}; "
+                  "nn.LSTM stacks the gates in the order i, f, g, o, H rows each")
 
 
 def check_fused_step(step, input_size: int = 5, hidden_size: int = 4, seed: int = 0) -> bool:
@@ -294,7 +295,8 @@ def check_mixture_perplexity(answer: float, p_lstm, p_ngram, lam: float) -> bool
 
     import torch
 
-    right = interpolate(torch.as_tensor(p_lstm, dtype=torch.float64), torch.as_tensor(p_ngram, dtype=torch.float64), lam)
+    p_lstm, p_ngram = (torch.as_tensor(p, dtype=torch.float64) for p in (p_lstm, p_ngram))
+    right = interpolate(p_lstm, p_ngram, lam)
     return report(abs(float(answer) - right) < 1e-6 * right, f"{right:.4f}: mix the probabilities first, then take "
                   "exp of the mean negative log", f"{float(answer):.4f} is not it ({right:.4f} expected). Mix the "
                   "probabilities (not the perplexities, not the log-probabilities) of each token, then "

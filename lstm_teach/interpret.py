@@ -22,10 +22,7 @@ it could know.
 
 from __future__ import annotations
 
-import copy
 import html
-import math
-import time
 
 import torch
 import torch.nn.functional as F
@@ -410,36 +407,23 @@ def coloured_html(text: str, values, vmin: float = -1.0, vmax: float = 1.0, cmap
 def fit_with_samples(model, train_ids, valid_ids, cfg, prefix: list[int], sample_at=(1, 2, 5, 10, 20, 40),
                      num_chars: int = 120, temperature: float = 0.7, seed: int = 0, device=None,
                      progress: bool = True):
-    """Train as :func:`lstm_teach.train.fit` does (same batches, optimizer and clipping), and after the
-    epochs in ``sample_at`` generate ``num_chars`` from ``prefix`` (same seed every time, so the
-    samples differ only by what the model learned). The weights of the epoch with the best
-    validation perplexity are kept at the end. Returns ``(history, samples)`` with ``samples``
-    ``{epoch: ids}`` and ``history`` a :class:`lstm_teach.train.History` (``best_epoch`` set).
+    """Train with :func:`lstm_teach.train.fit`, and after the epochs in ``sample_at`` (and the last)
+    generate ``num_chars`` from ``prefix`` (same seed every time, so the samples differ only by what
+    the model learned). The weights of the epoch with the best validation perplexity are kept at
+    the end. Returns ``(history, samples)`` with ``samples`` ``{epoch: ids}`` and ``history`` a
+    :class:`lstm_teach.history.History` (``best_epoch`` set).
     """
-    from tqdm.auto import tqdm
+    import dataclasses
 
-    from .config import get_device
-    from .text import LMBatches
-    from .train import History, _make_optimizer, evaluate, generate, train_epoch
+    from .train import fit, generate
 
-    device = torch.device(device) if device is not None else get_device()
-    model.to(device)
-    batches = LMBatches(train_ids, cfg.batch_size, cfg.num_steps, cfg.sampling, seed=cfg.seed)
-    optimizer = _make_optimizer(model, cfg)
-    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
-    history, samples, best, best_state = History(), {}, float("inf"), None
-    for epoch in tqdm(range(1, cfg.epochs + 1), desc="epochs", disable=not progress, leave=False):
-        start = time.perf_counter()
-        ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, cfg.sampling == "sequential", device)
-        schedule.step()
-        history.seconds.append(time.perf_counter() - start)
-        history.train_ppl.append(ppl)
-        history.tokens_per_s.append(speed)
-        history.valid_ppl.append(evaluate(model, valid_ids, cfg.eval_batch_size, cfg.num_steps, device))
-        if history.valid_ppl[-1] < best:
-            best, history.best_epoch, best_state = history.valid_ppl[-1], epoch, copy.deepcopy(model.state_dict())
+    samples = {}
+
+    def sample(epoch, model):
         if epoch in sample_at or epoch == cfg.epochs:
             gen = torch.Generator().manual_seed(seed)
             samples[epoch] = generate(model, prefix, num_chars, temperature, gen, device)
-    model.load_state_dict(best_state)
+
+    keep_best = dataclasses.replace(cfg, patience=cfg.patience or cfg.epochs)  # patience = epochs: never stops early
+    history = fit(model, train_ids, valid_ids, keep_best, device, progress, callback=sample)
     return history, samples

@@ -108,7 +108,7 @@ def backward_without_detach(model: nn.Module, batches, num_batches: int = 3, ret
     """
     from .config import get_device
 
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device)
     model.to(device).train()
     state, seconds, error = None, [], None
     for i, (X, Y) in enumerate(batches):

@@ -198,19 +198,19 @@ class LSTMRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, XW, H, C, W_h):
         T, B, H4 = XW.shape
-        n = H4 // 4
+        hidden_size = H4 // 4
         XW = XW.contiguous()
         gates = torch.empty_like(XW)  # (T, B, 4H) after the nonlinearities: I, F, C~, O
-        cells = XW.new_empty(T + 1, B, n)  # C_0 .. C_T
-        tanh_cells = XW.new_empty(T, B, n)
-        outputs = XW.new_empty(T + 1, B, n)  # H_0 .. H_T
+        cells = XW.new_empty(T + 1, B, hidden_size)  # C_0 .. C_T
+        tanh_cells = XW.new_empty(T, B, hidden_size)
+        outputs = XW.new_empty(T + 1, B, hidden_size)  # H_0 .. H_T
         cells[0], outputs[0] = C, H
         W_hT = _pack(W_h.T.contiguous(), B)  # (4H, H), laid out once for the T products below
         for t in range(T):
             G = torch.add(XW[t], _linear(outputs[t], W_hT), out=gates[t])  # (B, 4H)
-            G[:, :2 * n].sigmoid_()  # I, F
-            G[:, 2 * n:3 * n].tanh_()  # C~
-            G[:, 3 * n:].sigmoid_()  # O
+            G[:, :2 * hidden_size].sigmoid_()  # I, F
+            G[:, 2 * hidden_size:3 * hidden_size].tanh_()  # C~
+            G[:, 3 * hidden_size:].sigmoid_()  # O
             I, F_, C_tilde, O = G.chunk(4, dim=1)
             torch.mul(F_, cells[t], out=cells[t + 1]).addcmul_(I, C_tilde)  # C_t = F*C + I*C~
             torch.tanh(cells[t + 1], out=tanh_cells[t])
@@ -222,14 +222,14 @@ class LSTMRecurrence(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, dH_all, dC_T):
         gates, cells, tanh_cells, outputs, W_h = ctx.saved_tensors
-        T, B, n = tanh_cells.shape
+        T, B, hidden_size = tanh_cells.shape
         dG = torch.empty_like(gates)  # (T, B, 4H): gradients before the nonlinearities
         dC = torch.zeros_like(cells[0]) if dC_T is None else dC_T.clone()
         dH_next = torch.zeros_like(outputs[0])
         # s' = s (1 - s) for the sigmoid gates, tanh' = 1 - tanh^2 for C~: all four at once
         W_h_packed = _pack(W_h, B)  # (H, 4H) as a weight of shape (out, in)
         slopes = gates * (1 - gates)  # (T, B, 4H)
-        slopes[:, :, 2 * n:3 * n] = 1 - gates[:, :, 2 * n:3 * n] ** 2
+        slopes[:, :, 2 * hidden_size:3 * hidden_size] = 1 - gates[:, :, 2 * hidden_size:3 * hidden_size] ** 2
         dtanh_cells = 1 - tanh_cells * tanh_cells  # (T, B, H)
         for t in reversed(range(T)):
             dH = dH_next if dH_all is None else dH_all[t] + dH_next
@@ -241,7 +241,9 @@ class LSTMRecurrence(torch.autograd.Function):
             dC = dC * F_  # C_{t-1} reaches C_t through F_t
             dH_next = _linear(dG[t], W_h_packed)  # dG_t W_h^T: H_{t-1} reaches all gates through W_h
         # sum over t of H_{t-1}^T dG_t, as one big product after the loop
-        dW_h = _linear(dG.reshape(T * B, 4 * n).T.contiguous(), outputs[:-1].reshape(T * B, n).T.contiguous()).T
+        dG_all = dG.reshape(T * B, 4 * hidden_size).T.contiguous()  # (4H, T*B)
+        H_all = outputs[:-1].reshape(T * B, hidden_size).T.contiguous()  # (H, T*B)
+        dW_h = _linear(dG_all, H_all).T
         return dG, dH_next, dC, dW_h
 
 
@@ -319,14 +321,14 @@ def _check_pair(scratch: LSTMScratch, lstm: nn.LSTM) -> None:
 def copy_from_nn_lstm(scratch: LSTMScratch, lstm: nn.LSTM) -> LSTMScratch:
     """Set the scratch parameters so that ``scratch`` computes what ``lstm`` computes."""
     _check_pair(scratch, lstm)
-    n = scratch.hidden_size
+    hidden_size = scratch.hidden_size
     for k, layer in enumerate(scratch.layers):
         W_ih, W_hh = getattr(lstm, f"weight_ih_l{k}"), getattr(lstm, f"weight_hh_l{k}")
         b = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
         for j, g in enumerate(_GATES):  # rows [jH, (j+1)H) hold gate g
-            getattr(layer, f"W_x{g}").copy_(W_ih[j * n:(j + 1) * n].T)
-            getattr(layer, f"W_h{g}").copy_(W_hh[j * n:(j + 1) * n].T)
-            getattr(layer, f"b_{g}").copy_(b[j * n:(j + 1) * n])
+            getattr(layer, f"W_x{g}").copy_(W_ih[j * hidden_size:(j + 1) * hidden_size].T)
+            getattr(layer, f"W_h{g}").copy_(W_hh[j * hidden_size:(j + 1) * hidden_size].T)
+            getattr(layer, f"b_{g}").copy_(b[j * hidden_size:(j + 1) * hidden_size])
     return scratch
 
 
@@ -402,7 +404,7 @@ class RNNLM(nn.Module):
         return outputs @ self.W_hq + self.b_q, state  # (B, T, V)
 
 
-def make_lstm_lm(vocab_size: int, num_hiddens: int = 256, num_layers: int = 1,
+def make_lstm_lm(vocab_size: int, hidden_size: int = 256, num_layers: int = 1,
                  kind: str = "nn", variant: str = "handwritten", embed_size: int | None = None,
                  dropout: float = 0.0, ids_in: bool | None = None) -> RNNLM:
     """An LSTM language model: ``kind="nn"`` uses ``nn.LSTM`` (the concise model of notebook 04),
@@ -412,11 +414,11 @@ def make_lstm_lm(vocab_size: int, num_hiddens: int = 256, num_layers: int = 1,
     top layer's outputs."""
     input_size = embed_size or vocab_size
     if kind == "nn":
-        rnn = nn.LSTM(input_size, num_hiddens, num_layers, batch_first=True,
+        rnn = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True,
                       dropout=dropout if num_layers > 1 else 0.0)  # nn.LSTM warns otherwise
         return RNNLM(rnn, vocab_size, embed_size, dropout=dropout)
     if kind == "scratch":
-        rnn = LSTMScratch(input_size, num_hiddens, num_layers, variant=variant, dropout=dropout)
+        rnn = LSTMScratch(input_size, hidden_size, num_layers, variant=variant, dropout=dropout)
         if ids_in is None:
             ids_in = embed_size is None and variant in ("hoisted", "handwritten")
         return RNNLM(rnn, vocab_size, embed_size, ids_in=ids_in, dropout=dropout)

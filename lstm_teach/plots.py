@@ -36,6 +36,40 @@ def use_course_style(dpi: int = 100) -> None:
     })
 
 
+# ---------------------------------------------------------------- any training run
+__all__ += ["plot_history"]
+
+
+def plot_history(history, title: str = "training"):
+    """Loss and metric per epoch of one ``History`` (any ``fit`` of the package), or of several.
+
+    ``history`` is a :class:`~lstm_teach.history.History` or a dict ``{label: History}``. Left:
+    mean cross-entropy, right: the metric (accuracy or perplexity); training dashed, validation
+    solid, a star at the epoch whose weights the model kept.
+    """
+    runs = history if isinstance(history, dict) else {"": history}
+    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for i, (label, h) in enumerate(runs.items()):
+        epochs = range(1, len(h) + 1)
+        name = f"{label}: " if label else ""
+        for ax, train, valid in ((ax_loss, h.train_loss, h.valid_loss), (ax_metric, h.train_metric, h.valid_metric)):
+            ax.plot(epochs, train, "--", marker=".", color=f"C{i}", lw=1, label=f"{name}training")
+            if any(v == v for v in valid):  # not all nan
+                ax.plot(epochs, valid, "-", marker="o", color=f"C{i}", label=f"{name}validation")
+                if h.best_epoch is not None:
+                    ax.plot(h.best_epoch, valid[h.best_epoch - 1], "k*", ms=10,
+                            label="the weights kept" if i == 0 else None)
+    first = next(iter(runs.values()))  # the runs share a metric and a unit
+    better = "lower" if first.lower_is_better else "higher"
+    ax_loss.set(xlabel=first.unit, ylabel="cross-entropy (lower is better)", title=f"{title}: loss")
+    ax_metric.set(xlabel=first.unit, ylabel=f"{first.metric} ({better} is better)", title=f"{title}: {first.metric}")
+    for ax in (ax_loss, ax_metric):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- notebooks 01 and 02
 # Gradients through time (01) and the LSTM cell (02). The measurements come from
 # lstm_teach.gradients and lstm_teach.tasks; these functions only draw them.
@@ -102,6 +136,7 @@ def plot_activation_derivatives(axes=None):
         ax.set_title(f"{name} and its derivative")
         ax.legend(loc="lower right", fontsize=9)
     axes[0].set_ylim(-1.1, 1.25)
+    axes[0].set_ylabel("value")
     return axes
 
 
@@ -121,13 +156,13 @@ def plot_accuracy_vs_T(Ts, results, chance=None, ax=None, title="recall the firs
 
 
 def plot_learning_curves(histories, ax=None, smooth=20, title="training loss", chance_loss=None):
-    """Training loss against step ({label: [(step, loss, acc), ...]}), moving average of ``smooth``."""
+    """Training loss against step ({label: History per step}, from ``train_recall``), moving average of ``smooth``."""
     import numpy as np
 
     ax = _axes(ax)
     for label, history in histories.items():
-        steps = np.array([s for s, _, _ in history])
-        loss = np.array([l for _, l, _ in history])
+        steps = np.arange(1, len(history) + 1)
+        loss = np.asarray(history.train_loss)
         k = max(1, min(smooth, len(loss)))
         avg = np.convolve(loss, np.ones(k) / k, mode="valid")
         ax.plot(steps[k - 1:], avg, label=label)
@@ -238,6 +273,7 @@ def plot_lstm_step(i, f, g, o, c_prev, c, h, axes=None):
     axes[1].set_ylim(-lim, lim)
     for ax in axes:
         ax.set_xticks(range(n), [f"unit {u}" for u in range(n)])
+        ax.set(xlabel="hidden unit", ylabel="value")
         ax.axhline(0, color="0.3", lw=0.8)
         ax.legend(fontsize=9, loc="lower left")
     return axes
@@ -249,16 +285,16 @@ __all__ += ["plot_perplexity", "plot_speed"]
 
 def plot_perplexity(history, baseline: float | None = None, baseline_label: str = "best n-gram",
                     title: str = "Character language model", zoom_from: int | None = None):
-    """Training and held-out perplexity per epoch (a ``train.History``), with a baseline line.
+    """Training and held-out perplexity per epoch (a ``History`` from ``train.fit``), with a baseline line.
 
     ``zoom_from=k`` adds a second panel with the held-out curve from epoch k on, scaled to show
     gaps of a percent or two to the baseline that the first panel's scale hides.
     """
     fig, axes = plt.subplots(1, 2 if zoom_from else 1, figsize=(10.5, 3.8) if zoom_from else None, squeeze=False)
-    epochs = list(range(1, len(history.train_ppl) + 1))
+    epochs = list(range(1, len(history) + 1))
     ax = axes[0, 0]
-    ax.plot(epochs, history.train_ppl, marker=".", label="training (while learning)")
-    ax.plot(epochs, history.valid_ppl, marker=".", label="held-out (last 10% of the text)")
+    ax.plot(epochs, history.train_metric, marker=".", label="training (while learning)")
+    ax.plot(epochs, history.valid_metric, marker=".", label="held-out (last 10% of the text)")
     if baseline is not None:
         ax.axhline(baseline, color="grey", linestyle="--", label=f"{baseline_label} (held-out): {baseline:.2f}")
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
@@ -269,7 +305,7 @@ def plot_perplexity(history, baseline: float | None = None, baseline_label: str 
             raise ValueError(f"zoom_from={zoom_from}: choose an epoch from 1 to {len(epochs) - 1}")
         zoom = axes[0, 1]
         tail = slice(zoom_from - 1, None)
-        zoom.plot(epochs[tail], history.valid_ppl[tail], marker=".", color="C1", label="held-out")
+        zoom.plot(epochs[tail], history.valid_metric[tail], marker=".", color="C1", label="held-out")
         if baseline is not None:
             zoom.axhline(baseline, color="grey", linestyle="--", label=baseline_label)
         zoom.set(xlabel="epoch", title=f"held-out, from epoch {zoom_from} (zoomed)")
@@ -289,17 +325,13 @@ def plot_speed(rows, title: str = "Training speed (forward + backward + Adam ste
     for bar, r in zip(bars, ok[::-1]):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {r['ratio']:.2f}x",
                 va="center", fontsize=9)
-    ax.set(xlabel="training tokens per second (higher is better)", title=title)
+    ax.set(xlabel="training tokens per second (higher is better)", ylabel="model", title=title)
     ax.set_xlim(0, max(speeds) * 1.18)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
 
 
-
-
-
-# ---------------------------------------------------------------- notebook 05
 
 
 
@@ -367,7 +399,7 @@ def plot_char_frequency(counts, top: int = 30, title: str = "the most frequent c
     labels = [{" ": "␣", "\n": "\\n"}.get(t, t) for t, _ in items]
     ax.bar(range(len(items)), [n for _, n in items])
     ax.set_xticks(range(len(items)), labels, fontsize=11)
-    ax.set(ylabel="occurrences", title=title)
+    ax.set(xlabel="character", ylabel="occurrences", title=title)
     ax.grid(axis="x", visible=False)
     fig.tight_layout()
     return fig
@@ -389,16 +421,16 @@ def plot_grad_norms(norms: dict, clip: float | None = None, title: str = "gradie
 def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_label: str = "n-gram",
                    title: str = "perplexity per epoch", log: bool = True, which: str = "both",
                    valid_label: str = "validation"):
-    """Training (dashed) and validation (solid) perplexity per epoch for several ``train.History``."""
+    """Training (dashed) and validation (solid) perplexity per epoch for several ``History`` of ``train.fit``."""
     fig, ax = plt.subplots(figsize=(7.0, 3.8))
     for i, (label, h) in enumerate(histories.items()):
-        epochs = range(1, len(h.train_ppl) + 1)
+        epochs = range(1, len(h) + 1)
         if which in ("both", "train"):
-            ax.plot(epochs, h.train_ppl, ls="--", color=f"C{i}", lw=1, label=f"{label}: training")
+            ax.plot(epochs, h.train_metric, ls="--", color=f"C{i}", lw=1, label=f"{label}: training")
         if which in ("both", "valid"):
-            ax.plot(epochs, h.valid_ppl, marker=".", color=f"C{i}", label=f"{label}: {valid_label}")
-        if getattr(h, "best_epoch", None):
-            ax.plot(h.best_epoch, h.valid_ppl[h.best_epoch - 1], "k*", ms=10)
+            ax.plot(epochs, h.valid_metric, marker=".", color=f"C{i}", label=f"{label}: {valid_label}")
+        if h.best_epoch:
+            ax.plot(h.best_epoch, h.valid_metric[h.best_epoch - 1], "k*", ms=10)
     if baseline is not None:
         ax.axhline(baseline, color="grey", ls=":", lw=1.5, label=f"{baseline_label}: {baseline:.0f}")
     if log:
@@ -420,7 +452,7 @@ def plot_heldout_comparison(results: dict, uniform: float | None = None, title: 
     for bar, v in zip(bars, values):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.0f}", va="center", fontsize=9)
     ax.set_xlim(0, max(values) * 1.15)
-    ax.set(xlabel="perplexity on the held-out last 10% (lower is better)", title=title)
+    ax.set(xlabel="perplexity on the held-out last 10% (lower is better)", ylabel="model", title=title)
     if uniform is not None:
         ax.set_title(f"{title}\n(a uniform guess over the vocabulary: {uniform:,.0f})", fontsize=10)
     ax.grid(axis="y", visible=False)
@@ -435,6 +467,7 @@ def plot_next_char_probs(probs: dict, title: str = "next-character probabilities
         chars = [{" ": "␣", "\n": "\\n"}.get(c, c) for c, _ in pairs]
         ax.bar(range(len(pairs)), [p for _, p in pairs])
         ax.set_xticks(range(len(pairs)), chars, fontsize=11)
+        ax.set_xlabel("next character")
         ax.set_title(f"{label}: largest p = {pairs[0][1]:.2f}", fontsize=9)
         ax.grid(axis="x", visible=False)
     axes[0][0].set_ylabel("probability")
@@ -460,7 +493,7 @@ def plot_seconds_per_batch(seconds: dict, title: str = "time per batch"):
 
 import numpy as np  # noqa: E402  (this section's own import, kept here so sections stay separate)
 
-__all__ += ["plot_tag_scores", "plot_tagging_history", "plot_tag_confusion"]
+__all__ += ["plot_tag_scores", "plot_tag_confusion"]
 
 
 def plot_tag_scores(probs_before, probs_after, words, tags, title: str = "toy tagger"):
@@ -477,23 +510,7 @@ def plot_tag_scores(probs_before, probs_after, words, tags, title: str = "toy ta
         ax.set_xlabel("tag")
         ax.set_title(f"{title}: {when}", fontsize=10)
         ax.grid(False)
-    fig.tight_layout()
-    return fig
-
-
-def plot_tagging_history(history: dict, title: str = "BiLSTM tagger"):
-    """Loss and token accuracy per epoch, training (dropout on) and validation."""
-    epochs = np.arange(1, len(history["train_loss"]) + 1)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3))
-    ax1.plot(epochs, history["train_loss"], "o-", label="training")
-    ax1.plot(epochs, history["val_loss"], "s-", label="validation")
-    ax1.set(xlabel="epoch", ylabel="cross-entropy per word", title=f"{title}: loss")
-    ax2.plot(epochs, 100 * np.asarray(history["train_acc"]), "o-", label="training (dropout on)")
-    ax2.plot(epochs, 100 * np.asarray(history["val_acc"]), "s-", label="validation")
-    ax2.set(xlabel="epoch", ylabel="token accuracy (%)", title=f"{title}: accuracy")
-    for ax in (ax1, ax2):
-        ax.legend()
-        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[0].set_ylabel("word")
     fig.tight_layout()
     return fig
 
@@ -529,7 +546,7 @@ def plot_tag_confusion(gold, pred, top: int = 8, title: str = "mistakes on the t
 
 # ---------------------------------------------------------------- notebook 08
 # What the LSTM learned: text coloured by a cell, gate saturation, loss per bucket. The numbers come
-# from lstm_teach.interpret; Chinese characters need a CJK font (lstm_teach.lyrics.use_cjk_font).
+# from lstm_teach.interpret; Chinese characters need a CJK font (use_cjk_font above).
 __all__ += ["plot_coloured_text", "plot_gate_saturation", "plot_bucket_losses", "plot_probe_scores"]
 
 
@@ -585,7 +602,7 @@ def plot_gate_saturation(stats: dict, title: str = "how often each gate is satur
         for ax, gate in zip(axes, gates):
             left, right = by_gate[gate]
             ax.scatter(left, right, s=10, alpha=0.6, marker=markers[k % len(markers)], color=f"C{k}", label=label)
-    for ax, (gate, name) in zip(axes, gates.items()):
+    for ax, name in zip(axes, gates.values()):
         ax.plot([0, 1], [1, 0], color="0.7", lw=0.8)  # left + right = 1: always saturated one way or the other
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=name, xlabel="fraction of time < 0.1 (closed)")
     axes[0].set_ylabel("fraction of time > 0.9 (open)")
@@ -598,8 +615,8 @@ def plot_gate_saturation(stats: dict, title: str = "how often each gate is satur
 def plot_bucket_losses(tables: dict, title: str = "LSTM minus n-gram, nats per character"):
     """Horizontal bars of the LSTM's mean loss minus the n-gram's per bucket; ``tables`` maps a panel
     title to rows of ``interpret.loss_by_bucket``. Bars left of zero: the LSTM predicts better there."""
-    fig, axes = plt.subplots(1, len(tables), figsize=(3.6 * len(tables), 0.3 * max(len(r) for r in tables.values()) + 1.6),
-                             squeeze=False)
+    height = 0.3 * max(len(r) for r in tables.values()) + 1.6
+    fig, axes = plt.subplots(1, len(tables), figsize=(3.6 * len(tables), height), squeeze=False)
     for ax, (name, rows) in zip(axes[0], tables.items()):
         labels = [f"{r['bucket']} ({r['count']:,})" for r in rows][::-1]
         diffs = [r["diff"] for r in rows][::-1]
@@ -609,6 +626,7 @@ def plot_bucket_losses(tables: dict, title: str = "LSTM minus n-gram, nats per c
         ax.set_xlabel("LSTM − n-gram (nats/char)")
         ax.tick_params(axis="y", labelsize=9)
         ax.grid(axis="y", visible=False)
+    axes[0, 0].set_ylabel("bucket (characters in it)")
     fig.suptitle(title + "   (blue: the LSTM is better; in brackets: characters)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -620,14 +638,16 @@ def plot_probe_scores(rows: list[dict], title: str = "best single cell vs a line
     ``probe_trained``, ``probe_untrained``."""
     import numpy as np
 
-    keys = [("cell_untrained", "best cell r², untrained", "#c7c7c7"), ("cell_trained", "best cell r², trained", "#9ecae1"),
+    keys = [("cell_untrained", "best cell r², untrained", "#c7c7c7"),
+            ("cell_trained", "best cell r², trained", "#9ecae1"),
             ("probe_untrained", "probe R², untrained", "#7f7f7f"), ("probe_trained", "probe R², trained", "#1f77b4")]
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.6))
     y = np.arange(len(rows))[::-1]
     for j, (key, label, colour) in enumerate(keys):
         ax.barh(y + (1.5 - j) * 0.2, [max(0.0, r[key]) for r in rows], height=0.2, color=colour, label=label)
     ax.set_yticks(y, [r["property"] for r in rows], fontsize=9)
-    ax.set(xlim=(0, 1), xlabel="share of the property's variance explained (held-out text)", title=title)
+    ax.set(xlim=(0, 1), xlabel="share of the property's variance explained (held-out text)", ylabel="property",
+           title=title)
     ax.legend(fontsize=9, loc="lower right")
     ax.grid(axis="y", visible=False)
     fig.tight_layout()

@@ -17,9 +17,9 @@ Batches are batch-first: ``x`` is ``(B, T)`` token ids, ``lengths`` is ``(B,)``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import math
 import pickle
 import time
 from dataclasses import dataclass
@@ -28,10 +28,11 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-from tqdm.auto import tqdm
 
 from .config import get_device
+from .history import History, progress_bar
 from .text import Vocab, tokenize_words
+from .train import _check_epochs, optimizer_step
 
 __all__ = [
     "SentimentConfig", "reverse_padded", "BiLSTM", "SentimentLSTM", "glove_matrix",
@@ -39,16 +40,24 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class SentimentConfig:
+    """The model of notebook 05 and how to train it; change fields with ``dataclasses.replace``."""
+
     embed_dim: int = 100  # GloVe 6B 100-d; 50 when only the offline 50-d copy is there
-    hidden: int = 256  # per direction, as in the reference
-    num_layers: int = 2
+    hidden_size: int = 256  # LSTM units per direction, as in the reference
+    num_layers: int = 2  # stacked biLSTM layers (the reference: 2)
     dropout: float = 0.5  # between LSTM layers and before the output layer
     embed_dropout: float = 0.0  # dropout on the embeddings (0 in the reference)
     pooling: str = "last"  # "last": final fwd/bwd states (reference); "max": max over time
     packed: bool = False  # True: pack_padded_sequence; False: the exact padded equivalent
-    freeze_embeddings: bool = False
+    freeze_embeddings: bool = False  # True keeps the GloVe vectors as they are
+    # training (sentiment.fit)
+    epochs: int = 5  # passes over the training reviews (the reference: 5)
+    lr: float = 1e-3  # Adam learning rate
+    clip: float | None = 5.0  # max gradient norm; None switches clipping off
+    schedule: bool = False  # True: the learning rate decays along a cosine over the epochs
+    patience: int | None = None  # stop after this many epochs without a better validation accuracy
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -76,13 +85,13 @@ class BiLSTM(nn.Module):
     ``(B, 2H)`` (forward at the last real token, backward at the first).
     """
 
-    def __init__(self, input_size: int, hidden: int, num_layers: int = 2, dropout: float = 0.0):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 2, dropout: float = 0.0):
         super().__init__()
-        sizes = [input_size] + [2 * hidden] * (num_layers - 1)
-        self.fwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in sizes)
-        self.bwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in sizes)
+        sizes = [input_size] + [2 * hidden_size] * (num_layers - 1)
+        self.fwd = nn.ModuleList(nn.LSTM(d, hidden_size, batch_first=True) for d in sizes)
+        self.bwd = nn.ModuleList(nn.LSTM(d, hidden_size, batch_first=True) for d in sizes)
         self.dropout = nn.Dropout(dropout)
-        self.hidden = hidden
+        self.hidden_size = hidden_size
 
     def _run(self, lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor, packed: bool) -> torch.Tensor:
         if not packed:
@@ -101,13 +110,13 @@ class BiLSTM(nn.Module):
             x = torch.cat([out_f, out_b], dim=2)  # (B, T, 2H)
         mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
         x = x * mask[..., None]  # (B, T, 2H), zeros at pads
-        last = x[torch.arange(x.shape[0], device=x.device), lengths.to(x.device) - 1, :self.hidden]
-        return x, torch.cat([last, x[:, 0, self.hidden:]], dim=1)  # (B, T, 2H), (B, 2H)
+        last = x[torch.arange(x.shape[0], device=x.device), lengths.to(x.device) - 1, :self.hidden_size]
+        return x, torch.cat([last, x[:, 0, self.hidden_size:]], dim=1)  # (B, T, 2H), (B, 2H)
 
     @torch.no_grad()
     def from_nn_lstm(self, lstm: nn.LSTM) -> BiLSTM:
         """Copy the weights of a bidirectional, batch-first ``nn.LSTM`` of the same sizes."""
-        if not (lstm.bidirectional and lstm.num_layers == len(self.fwd) and lstm.hidden_size == self.hidden):
+        if not (lstm.bidirectional and lstm.num_layers == len(self.fwd) and lstm.hidden_size == self.hidden_size):
             raise ValueError("from_nn_lstm needs a bidirectional nn.LSTM with the same layers and hidden size")
         for k, (fwd, bwd) in enumerate(zip(self.fwd, self.bwd)):
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
@@ -125,9 +134,9 @@ class SentimentLSTM(nn.Module):
         self.embedding = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=pad_index)
         self.embedding.weight.requires_grad_(not cfg.freeze_embeddings)
         self.embed_dropout = nn.Dropout(cfg.embed_dropout)
-        self.encoder = BiLSTM(cfg.embed_dim, cfg.hidden, cfg.num_layers, cfg.dropout)
+        self.encoder = BiLSTM(cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.dropout)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.fc = nn.Linear(2 * cfg.hidden, 1)
+        self.fc = nn.Linear(2 * cfg.hidden_size, 1)
         if cfg.pooling not in ("last", "max"):
             raise ValueError(f"pooling={cfg.pooling!r}: use 'last' or 'max'")
 
@@ -155,20 +164,18 @@ def glove_matrix(vocab: Vocab, glove) -> tuple[torch.Tensor, float]:
     return weights, found.float().mean().item()
 
 
-def train_epoch(model, batches, optimizer, device=None, clip: float = 5.0, desc="train") -> dict:
+def train_epoch(model, batches, optimizer, device=None, clip: float | None = 5.0, desc="train",
+                progress: bool = True) -> dict:
     """One pass over ``batches`` of ``(x, lengths, y)``; returns loss, accuracy, samples/s."""
-    device = device or get_device()
+    device = get_device(device)
     model.train()
     loss_fn = nn.BCEWithLogitsLoss()
     total, correct, loss_sum, start = 0, 0, 0.0, time.perf_counter()
-    for x, lengths, y in tqdm(batches, desc=desc, leave=False):
+    for x, lengths, y in progress_bar(batches, desc, progress):
         x, y = x.to(device), y.to(device).float()
         logits = model(x, lengths)
         loss = loss_fn(logits, y)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
+        optimizer_step(model, optimizer, loss, clip)
         total += len(y)
         loss_sum += loss.item() * len(y)
         correct += ((logits > 0) == (y > 0.5)).sum().item()
@@ -180,7 +187,7 @@ def train_epoch(model, batches, optimizer, device=None, clip: float = 5.0, desc=
 def evaluate(model, batches, device=None, return_predictions: bool = False) -> dict:
     """Loss and accuracy on ``batches``; with ``return_predictions``, the probabilities,
     labels and lengths too (in batch order)."""
-    device = device or get_device()
+    device = get_device(device)
     model.eval()
     loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
     probs, labels, lens, loss_sum = [], [], [], 0.0
@@ -199,43 +206,42 @@ def evaluate(model, batches, device=None, return_predictions: bool = False) -> d
     return result
 
 
-def fit(model, train_batches, valid_batches, epochs: int, lr: float = 1e-3, device=None,
-        patience: int | None = None, schedule: bool = False) -> dict:
-    """Train with Adam; keep the weights of the best validation epoch (early stopping).
+def fit(model, train_batches, valid_batches, cfg: SentimentConfig | None = None, device=None,
+        progress: bool = True) -> History:
+    """Train with Adam for ``cfg.epochs``; keep the weights of the best validation epoch.
 
-    ``schedule`` decays the learning rate along a cosine over the epochs. ``patience``
-    stops after that many epochs without a better validation accuracy. Returns a history
-    of per-epoch train/validation loss and accuracy, seconds per epoch and the best epoch.
+    ``cfg`` (default: the model's own ``model.cfg``) gives the training fields: ``lr``, ``clip``,
+    ``schedule`` (a cosine decay of the learning rate over the epochs) and ``patience`` (stop
+    after that many epochs without a better validation accuracy). Returns a
+    :class:`~lstm_teach.history.History` of loss and accuracy per epoch; a live bar shows the
+    progress and one line (:meth:`History.summary`) is printed at the end (``progress=False``: neither).
     """
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"epochs={epochs!r}: fit trains for a whole number of epochs >= 1")
-    device = device or get_device()
+    cfg = model.cfg if cfg is None else cfg
+    _check_epochs(cfg.epochs)
+    device = get_device(device)
     model.to(device)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs) if schedule else None
-    history = {k: [] for k in ("train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")}
-    best, best_state, waited = -math.inf, None, 0
-    for epoch in range(epochs):
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs) if cfg.schedule else None
+    history, best_state = History(metric="accuracy"), None
+    bar = progress_bar(range(cfg.epochs), "epochs", progress)
+    for epoch in bar:
         start = time.perf_counter()
-        tr = train_epoch(model, train_batches, optimizer, device, desc=f"epoch {epoch + 1}/{epochs}")
+        tr = train_epoch(model, train_batches, optimizer, device, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
+                         progress)
         va = evaluate(model, valid_batches, device)
         if scheduler:
             scheduler.step()
-        for key, value in [("train_loss", tr["loss"]), ("train_acc", tr["acc"]), ("valid_loss", va["loss"]),
-                           ("valid_acc", va["acc"]), ("seconds", time.perf_counter() - start)]:
-            history[key].append(value)
-        print(f"epoch {epoch + 1}: train loss {tr['loss']:.3f} acc {tr['acc']:.3f} | "
-              f"valid loss {va['loss']:.3f} acc {va['acc']:.3f} | {history['seconds'][-1]:.0f} s")
-        if va["acc"] > best:
-            best, waited = va["acc"], 0
+        history.add(tr["loss"], tr["acc"], va["loss"], va["acc"], time.perf_counter() - start,
+                    samples_per_s=tr["samples_per_s"])
+        bar.set_postfix(train=f"{tr['acc']:.3f}", valid=f"{va['acc']:.3f}")
+        if history.best() == epoch + 1:
+            history.best_epoch = epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            history["best_epoch"] = epoch + 1
-        else:
-            waited += 1
-            if patience is not None and waited >= patience:
-                print(f"no better validation accuracy for {patience} epochs: stopping")
-                break
+        elif cfg.patience is not None and epoch + 1 - history.best_epoch >= cfg.patience:
+            break
     model.load_state_dict(best_state)
+    if progress:
+        print(history.summary())
     return history
 
 
@@ -248,7 +254,7 @@ def predict_sentiment(model, vocab: Vocab, text: str, device=None) -> float:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a string (one review), got {type(text).__name__}")
-    device = device or next(model.parameters()).device
+    device = next(model.parameters()).device if device is None else get_device(device)  # default: the model's
     tokens = tokenize_words(text)
     if not tokens:
         raise ValueError("the text is empty (or only spaces and markup): there is nothing to classify")
@@ -265,7 +271,7 @@ def save_model(model: SentimentLSTM, vocab: Vocab, folder: str | Path) -> Path:
     """Save the weights (``model.pt``), the configuration and the vocabulary in ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "config": vars(model.cfg),
+    torch.save({"state_dict": model.state_dict(), "config": dataclasses.asdict(model.cfg),
                 "vocab_size": model.embedding.num_embeddings, "vocab_sha1": _vocab_sha1(vocab)},
                folder / "model.pt")
     vocab.save(folder / "vocab.json")
@@ -285,12 +291,13 @@ def load_model(folder: str | Path, device=None) -> tuple[SentimentLSTM, Vocab]:
     the one the weights were saved with (compared by a fingerprint of its tokens).
     """
     folder = Path(folder)
+    device = torch.device("cpu") if device is None else get_device(device)  # default: the CPU
     weights, words = folder / "model.pt", folder / "vocab.json"
     for path in (weights, words):
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: load_model reads the folder save_model wrote")
     try:
-        blob = torch.load(weights, map_location=device or "cpu", weights_only=True)
+        blob = torch.load(weights, map_location=device, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
         raise ValueError(f"{weights} is not a model saved by save_model (torch.load: "
                          f"{str(err).splitlines()[0][:120]})") from err
@@ -314,4 +321,4 @@ def load_model(folder: str | Path, device=None) -> tuple[SentimentLSTM, Vocab]:
         model.load_state_dict(blob["state_dict"])
     except RuntimeError as err:
         raise ValueError(f"{folder}/model.pt does not match this model ({err})") from err
-    return model.to(device or "cpu"), vocab
+    return model.to(device), vocab

@@ -27,8 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import get_device
+from .history import progress_bar
 from .models import make_lstm_lm
-from .train import detach_state, generate
+from .train import detach_state, generate, optimizer_step
 
 __all__ = [
     "median_seconds", "training_throughput", "SPEED_STEPS", "compare_speed", "format_speed_table",
@@ -65,10 +66,7 @@ def _training_step(model: nn.Module, vocab_size: int, batch_size: int, num_steps
         nonlocal state
         logits, state = model(X, detach_state(state))
         loss = F.cross_entropy(logits.reshape(-1, vocab_size), Y.reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        optimizer_step(model, optimizer, loss, clip=1.0)
 
     return step
 
@@ -107,7 +105,7 @@ SPEED_STEPS = (
 )
 
 
-def compare_speed(vocab_size: int, num_hiddens: int = 256, batch_size: int = 32, num_steps: int = 35,
+def compare_speed(vocab_size: int, hidden_size: int = 256, batch_size: int = 32, num_steps: int = 35,
                   steps=SPEED_STEPS, min_run_time: float = 1.0, warmup: int = 2,
                   device=None, progress: bool = True) -> list[dict]:
     """Training tokens/s of each model in ``steps`` (same sizes, same data), and ratio to the last row.
@@ -118,13 +116,11 @@ def compare_speed(vocab_size: int, num_hiddens: int = 256, batch_size: int = 32,
     the table goes on. Rows are dicts with label, tokens_per_s (median), repeats (tokens/s of
     every timed block), compile_s, error and ratio (to the last row, ``nn.LSTM``).
     """
-    from tqdm.auto import tqdm
-
     device = get_device(device)
     rows = []
-    for label, kwargs, compiled in tqdm(steps, desc="models", disable=not progress, leave=False):
+    for label, kwargs, compiled in progress_bar(steps, "models", progress):
         torch.manual_seed(0)
-        model = make_lstm_lm(vocab_size, num_hiddens, **kwargs)
+        model = make_lstm_lm(vocab_size, hidden_size, **kwargs)
         row = {"label": label, "tokens_per_s": float("nan"), "repeats": [], "compile_s": None, "error": None}
         try:
             if compiled:
@@ -172,7 +168,7 @@ def format_speed_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def time_products(num_hiddens: int = 256, batch_size: int = 32, num_steps: int = 35, input_size: int = 28,
+def time_products(hidden_size: int = 256, batch_size: int = 32, num_steps: int = 35, input_size: int = 28,
                   min_run_time: float = 1.0) -> dict:
     """A floor for any LSTM layer's time: its matrix products alone, beside ``nn.LSTM``'s whole layer.
 
@@ -184,7 +180,7 @@ def time_products(num_hiddens: int = 256, batch_size: int = 32, num_steps: int =
     work, to tie with it; ``sigmoid_us``, one ``sigmoid`` on the (B, 4H) gates, the size of a
     typical element-wise call of one step.
     """
-    H, B, T = num_hiddens, batch_size, num_steps
+    H, B, T = hidden_size, batch_size, num_steps
     W_h, h_prev, dG = torch.randn(H, 4 * H), torch.randn(B, H), torch.randn(B, 4 * H)
     H_all, dG_all = torch.randn(T * B, H), torch.randn(T * B, 4 * H)
 

@@ -28,7 +28,6 @@ characters per (padded) word, ``K`` tags, ``H`` hidden units per direction.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import re
 import time
@@ -38,13 +37,14 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .config import get_device
+from .history import History, progress_bar
 from .text import BucketBatches, Vocab, pad_sequences
+from .train import _check_epochs, optimizer_step
 
 __all__ = [
-    "PAD_LABEL", "words_and_tags", "train_val_split", "unseen_mask", "MostFrequentTagBaseline",
+    "PAD_LABEL", "words_and_tags", "train_valid_split", "unseen_mask", "MostFrequentTagBaseline",
     "TaggerConfig", "TaggingBatches", "CharCNN", "BiLSTMTagger", "masked_loss",
     "masked_accuracy", "train_epoch", "evaluate", "fit", "predict", "accuracy_report",
     "per_tag_accuracy", "confused_pairs", "Tagger", "build_tagger", "normalize_word",
@@ -64,14 +64,14 @@ def words_and_tags(sentences, column: int = 1) -> tuple[list[list[str]], list[li
     return words, tags
 
 
-def train_val_split(sentences: Sequence, val_fraction: float = 0.1, seed: int = 0):
-    """Shuffle (with ``seed``) and cut off the last ``val_fraction`` as validation sentences."""
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction={val_fraction}: use a number between 0 and 1, e.g. 0.1")
+def train_valid_split(sentences: Sequence, valid_fraction: float = 0.1, seed: int = 0):
+    """Shuffle (with ``seed``) and cut off the last ``valid_fraction`` as validation sentences."""
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction={valid_fraction}: use a number between 0 and 1, e.g. 0.1")
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)
-    n_val = max(1, round(len(order) * val_fraction))
-    return [sentences[i] for i in order[n_val:]], [sentences[i] for i in order[:n_val]]
+    n_valid = max(1, round(len(order) * valid_fraction))
+    return [sentences[i] for i in order[n_valid:]], [sentences[i] for i in order[:n_valid]]
 
 
 def normalize_word(word: str) -> str:
@@ -176,7 +176,7 @@ class MostFrequentTagBaseline:
 
 
 # ---------------------------------------------------------------- the BiLSTM tagger
-@dataclass
+@dataclass(frozen=True)
 class TaggerConfig:
     """Hyperparameters of :class:`BiLSTMTagger` and of its training."""
 
@@ -184,8 +184,8 @@ class TaggerConfig:
     char_dim: int = 30  # character embedding size (Ma and Hovy 2016 use 30)
     char_filters: int = 50  # CNN filters = size of the character feature; 0 turns it off
     char_window: int = 3  # characters each filter sees (Ma and Hovy: 3)
-    hidden: int = 128  # LSTM units per direction (Lample et al.: 100, Ma and Hovy: 200)
-    layers: int = 1  # stacked BiLSTM layers; one is enough for POS tags
+    hidden_size: int = 128  # LSTM units per direction (Lample et al.: 100, Ma and Hovy: 200)
+    num_layers: int = 1  # stacked BiLSTM layers; one is enough for POS tags
     dropout: float = 0.5  # on the LSTM input and output (Ma and Hovy: 0.5)
     word_dropout: float = 0.05  # chance that a training word is replaced by <unk>, so the
     #                            model also learns to tag from characters alone
@@ -193,7 +193,7 @@ class TaggerConfig:
     epochs: int = 10  # passes over the training sentences (the best one is kept)
     batch_size: int = 16  # sentences per batch; small batches = more updates per epoch
     lr: float = 3e-3  # Adam learning rate
-    grad_clip: float = 5.0  # clip the gradient norm (Lample et al. clip at 5)
+    clip: float | None = 5.0  # max gradient norm (Lample et al. clip at 5); None switches clipping off
     seed: int = 0  # initialisation, batch order and word dropout
 
 
@@ -283,17 +283,18 @@ class BiLSTMTagger(nn.Module):
     sentence starts at its last real word, not at the padding after it.
     """
 
-    def __init__(self, n_words: int, n_chars: int, n_tags: int, cfg: TaggerConfig = TaggerConfig()):
+    def __init__(self, n_words: int, n_chars: int, n_tags: int, cfg: TaggerConfig | None = None):
         super().__init__()
+        cfg = TaggerConfig() if cfg is None else cfg
         self.cfg = cfg
         self.word_embedding = nn.Embedding(n_words, cfg.word_dim, padding_idx=0)
         self.char_cnn = (CharCNN(n_chars, cfg.char_dim, cfg.char_filters, cfg.char_window)
                          if cfg.char_filters > 0 else None)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.lstm = nn.LSTM(cfg.word_dim + cfg.char_filters, cfg.hidden, num_layers=cfg.layers,
+        self.lstm = nn.LSTM(cfg.word_dim + cfg.char_filters, cfg.hidden_size, num_layers=cfg.num_layers,
                             batch_first=True, bidirectional=True,
-                            dropout=cfg.dropout if cfg.layers > 1 else 0.0)
-        self.output = nn.Linear(2 * cfg.hidden, n_tags)
+                            dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
+        self.output = nn.Linear(2 * cfg.hidden_size, n_tags)
 
     def forward(self, words: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if words.dim() != 2 or chars.dim() != 3 or chars.shape[:2] != words.shape:
@@ -333,20 +334,16 @@ def masked_accuracy(scores: torch.Tensor, tags: torch.Tensor) -> tuple[int, int]
 
 # ---------------------------------------------------------------- training
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer,
-                grad_clip: float | None = 5.0, device=None, progress: bool = False) -> tuple[float, float]:
+                clip: float | None = 5.0, device=None, progress: bool = False) -> tuple[float, float]:
     """One pass over ``batches``; returns (mean loss per word, accuracy) on training words."""
-    device = device or get_device()
+    device = get_device(device)
     model.train()
     total_loss, correct, counted = 0.0, 0, 0
-    for words, chars, lengths, tags in tqdm(batches, desc="train", leave=False, disable=not progress):
+    for words, chars, lengths, tags in progress_bar(batches, "train", progress):
         words, chars, tags = words.to(device), chars.to(device), tags.to(device)
         scores = model(words, chars, lengths)  # (B, T, K)
         loss = masked_loss(scores, tags)
-        optimizer.zero_grad()
-        loss.backward()
-        if grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()
+        optimizer_step(model, optimizer, loss, clip)
         c, n = masked_accuracy(scores, tags)
         total_loss, correct, counted = total_loss + loss.item() * n, correct + c, counted + n
     return total_loss / counted, correct / counted
@@ -355,7 +352,7 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer,
 @torch.no_grad()
 def evaluate(model: nn.Module, batches, device=None) -> tuple[float, float]:
     """(mean loss per word, accuracy) over ``batches``, dropout off, no gradients."""
-    device = device or get_device()
+    device = get_device(device)
     model.eval()
     total_loss, correct, counted = 0.0, 0, 0
     for words, chars, lengths, tags in batches:
@@ -369,31 +366,34 @@ def evaluate(model: nn.Module, batches, device=None) -> tuple[float, float]:
     return total_loss / counted, correct / counted
 
 
-def fit(model: nn.Module, train_batches, val_batches, cfg: TaggerConfig, device=None,
-        progress: bool = True) -> dict[str, list[float]]:
+def fit(model: nn.Module, train_batches, valid_batches, cfg: TaggerConfig | None = None, device=None,
+        progress: bool = True) -> History:
     """Train for ``cfg.epochs`` epochs with Adam; keep the weights of the best validation epoch.
 
-    Returns the history: per epoch, training loss and accuracy, validation loss and accuracy,
-    and the seconds it took.
+    ``cfg`` defaults to the model's own ``model.cfg``. Returns a
+    :class:`~lstm_teach.history.History`: per epoch, loss per word and token accuracy on the
+    training and validation sentences, and the seconds it took; a live bar shows the progress and
+    one line (:meth:`History.summary`) is printed at the end (``progress=False``: neither).
     """
-    if not isinstance(cfg.epochs, int) or isinstance(cfg.epochs, bool) or cfg.epochs < 1:
-        raise ValueError(f"epochs={cfg.epochs!r}: fit trains for a whole number of epochs >= 1")
-    device = device or get_device()
+    cfg = model.cfg if cfg is None else cfg
+    _check_epochs(cfg.epochs)
+    device = get_device(device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    history = {k: [] for k in ("train_loss", "train_acc", "val_loss", "val_acc", "seconds")}
-    best, best_state = -1.0, None
-    for epoch in tqdm(range(cfg.epochs), desc="epochs", disable=not progress):
+    history, best_state = History(metric="accuracy"), None
+    bar = progress_bar(range(cfg.epochs), "epochs", progress)
+    for epoch in bar:
         start = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, train_batches, optimizer, cfg.grad_clip, device)
-        val_loss, val_acc = evaluate(model, val_batches, device)
-        for k, v in zip(history, (train_loss, train_acc, val_loss, val_acc, time.perf_counter() - start)):
-            history[k].append(v)
-        if val_acc > best:  # early stopping by choice of epoch (validation only, never test)
-            best = val_acc
+        train_loss, train_acc = train_epoch(model, train_batches, optimizer, cfg.clip, device)
+        valid_loss, valid_acc = evaluate(model, valid_batches, device)
+        history.add(train_loss, train_acc, valid_loss, valid_acc, time.perf_counter() - start)
+        bar.set_postfix(train=f"{train_acc:.3f}", valid=f"{valid_acc:.3f}")
+        if history.best() == epoch + 1:  # early stopping by choice of epoch (validation only, never test)
+            history.best_epoch = epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    history["best_epoch"] = history["val_acc"].index(best) + 1
+    if progress:
+        print(history.summary())
     return history
 
 
@@ -401,7 +401,7 @@ def fit(model: nn.Module, train_batches, val_batches, cfg: TaggerConfig, device=
 @torch.no_grad()
 def predict(model: nn.Module, batches: TaggingBatches, tag_vocab: Vocab, device=None) -> list[list[str]]:
     """Predicted tags for every sentence of ``batches`` (built with ``shuffle=False``), in order."""
-    device = device or get_device()
+    device = get_device(device)
     model.eval()
     out: list[list[str] | None] = [None] * len(batches.word_ids)
     for idx in batches.buckets.batch_indices():
@@ -462,7 +462,7 @@ class Tagger:
                  tag_vocab: Vocab, train_words: set[str], device=None):
         self.model, self.word_vocab, self.char_vocab = model, word_vocab, char_vocab
         self.tag_vocab, self.train_words = tag_vocab, train_words
-        self.device = device or get_device()
+        self.device = get_device(device)
 
     def batches(self, sentences_words, sentences_tags=None, batch_size: int = 64) -> TaggingBatches:
         """Batches in this tagger's vocabularies, in order (for :func:`predict`/:func:`evaluate`)."""
@@ -502,7 +502,7 @@ class Tagger:
         return list(zip(words, tags))
 
 
-def build_tagger(train_sents, cfg: TaggerConfig = TaggerConfig(), glove=None, extra_words=(),
+def build_tagger(train_sents, cfg: TaggerConfig | None = None, glove=None, extra_words=(),
                  device=None) -> tuple[Tagger, dict]:
     """Vocabularies from the training sentences, a fresh :class:`BiLSTMTagger`, GloVe rows.
 
@@ -510,6 +510,7 @@ def build_tagger(train_sents, cfg: TaggerConfig = TaggerConfig(), glove=None, ex
     that have a GloVe vector; a GloVe vector initialises each word's embedding that has one.
     Returns the :class:`Tagger` (not trained yet) and a few counts for the notebook.
     """
+    cfg = TaggerConfig() if cfg is None else cfg
     words, tags = words_and_tags(train_sents)
     train_words = {normalize_word(w) for s in words for w in s}
     extra = sorted({normalize_word(w) for w in extra_words} - train_words)

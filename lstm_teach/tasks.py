@@ -18,15 +18,17 @@ Convention: batches are batch-first, ``x: (B, T, V)`` one-hot floats, ``y: (B,)`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from .config import get_device
+from .history import History, format_seconds, progress_bar
+from .train import optimizer_step
 
 __all__ = [
     "RecallConfig", "recall_first_batch", "RecurrentClassifier", "set_forget_bias",
@@ -42,9 +44,9 @@ class RecallConfig:
 
     n_symbols: int = 4  # signal alphabet; chance accuracy is 1 / n_symbols
     n_noise: int = 4  # noise alphabet, disjoint from the signal alphabet
-    hidden: int = 32  # hidden units of every model; small is enough, the task needs one memory
+    hidden_size: int = 32  # hidden units of every model; small is enough, the task needs one memory
     steps: int = 400  # optimizer steps (fresh random batch each step: no overfitting possible)
-    batch: int = 64  # sequences per step
+    batch_size: int = 64  # sequences per step
     lr: float = 3e-3  # Adam learning rate
     clip: float = 1.0  # gradient clipping by global norm (clip_grad_norm_), on by default
     eval_size: int = 1000  # sequences in the held-out evaluation batch
@@ -57,17 +59,17 @@ class RecallConfig:
         return self.n_symbols + self.n_noise
 
 
-def recall_first_batch(batch: int, T: int, n_symbols: int = 4, n_noise: int = 4,
+def recall_first_batch(batch_size: int, T: int, n_symbols: int = 4, n_noise: int = 4,
                        generator: torch.Generator | None = None, device=None):
     """A batch of the task: ``x`` one-hot ``(B, T, n_symbols + n_noise)``, ``y`` ``(B,)``.
 
     Token ids ``0 .. n_symbols - 1`` are signal symbols (only at step 1, the label);
     ``n_symbols .. n_symbols + n_noise - 1`` are noise (steps 2 .. T).
     """
-    if T < 1 or batch < 1:
-        raise ValueError(f"need T >= 1 and batch >= 1, got T={T}, batch={batch}")
-    y = torch.randint(n_symbols, (batch,), generator=generator)  # (B,)
-    noise = torch.randint(n_symbols, n_symbols + n_noise, (batch, T - 1), generator=generator)
+    if T < 1 or batch_size < 1:
+        raise ValueError(f"need T >= 1 and batch_size >= 1, got T={T}, batch_size={batch_size}")
+    y = torch.randint(n_symbols, (batch_size,), generator=generator)  # (B,)
+    noise = torch.randint(n_symbols, n_symbols + n_noise, (batch_size, T - 1), generator=generator)
     ids = torch.cat([y[:, None], noise], dim=1)  # (B, T)
     x = F.one_hot(ids, n_symbols + n_noise).float()  # (B, T, V)
     return x.to(device), y.to(device)
@@ -76,14 +78,14 @@ def recall_first_batch(batch: int, T: int, n_symbols: int = 4, n_noise: int = 4,
 class RecurrentClassifier(nn.Module):
     """``nn.RNN`` / ``nn.GRU`` / ``nn.LSTM`` (one layer, batch-first) + linear layer on ``h_T``."""
 
-    def __init__(self, kind: str, input_size: int, hidden: int, n_classes: int):
+    def __init__(self, kind: str, input_size: int, hidden_size: int, n_classes: int):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         self.kind = kind
         layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[kind]
-        self.rnn = layer(input_size, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, n_classes)
+        self.rnn = layer(input_size, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, n_classes)
 
     def forward(self, x):  # x: (B, T, V)
         out, _ = self.rnn(x)  # (B, T, H)
@@ -116,62 +118,74 @@ class RecallResult:
     kind: str
     T: int
     accuracy: float  # on the held-out batch after training
-    history: list[tuple[int, float, float]] = field(default_factory=list)  # (step, loss, batch accuracy)
+    history: History  # per step: loss and accuracy on that step's batch; the held-out accuracy at the last step
     model: RecurrentClassifier | None = None
 
 
-def train_recall(kind: str, T: int, cfg: RecallConfig = RecallConfig(), device=None,
+def train_recall(kind: str, T: int, cfg: RecallConfig | None = None, device=None,
                  callback=None, progress: bool = False) -> RecallResult:
     """Train one model on the task with sequence length ``T``; return its held-out accuracy.
 
     ``callback(step, model)`` is called before the first step and after every step (the
-    heatmap of notebook 02 records gradient norms with it).
+    heatmap of notebook 02 records gradient norms with it). ``progress=True`` shows a live bar
+    and prints one summary line at the end.
     """
-    device = device or get_device()
+    cfg = RecallConfig() if cfg is None else cfg
+    device = get_device(device)
     torch.manual_seed(cfg.seed)
-    model = RecurrentClassifier(kind, cfg.vocab, cfg.hidden, cfg.n_symbols).to(device)
+    model = RecurrentClassifier(kind, cfg.vocab, cfg.hidden_size, cfg.n_symbols).to(device)
     if kind in ("lstm", "gru") and cfg.forget_bias is not None:
         set_forget_bias(model.rnn, cfg.forget_bias)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     data = torch.Generator().manual_seed(cfg.seed + 1)
-    history = []
+    history = History(metric="accuracy", unit="step")
     if callback is not None:
         callback(0, model)
     model.train()
-    for step in tqdm(range(1, cfg.steps + 1), disable=not progress, desc=f"{kind} T={T}"):
-        x, y = recall_first_batch(cfg.batch, T, cfg.n_symbols, cfg.n_noise, data, device)
+    for step in progress_bar(range(1, cfg.steps + 1), f"{kind} T={T}", progress):
+        start = time.perf_counter()
+        x, y = recall_first_batch(cfg.batch_size, T, cfg.n_symbols, cfg.n_noise, data, device)
         logits = model(x)
         loss = F.cross_entropy(logits, y)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        optimizer.step()
-        history.append((step, loss.item(), (logits.argmax(1) == y).float().mean().item()))
+        optimizer_step(model, optimizer, loss, cfg.clip)
+        history.add(loss.item(), (logits.argmax(1) == y).float().mean().item(), seconds=time.perf_counter() - start)
         if callback is not None:
             callback(step, model)
     accuracy = evaluate_recall(model, T, cfg, device)
+    if history.valid_metric:
+        history.valid_metric[-1] = accuracy  # held out, measured once, after the last step
+    if progress:
+        print(f"{kind.upper()} T={T}: {history.summary()}")
     return RecallResult(kind, T, accuracy, history, model)
 
 
 @torch.no_grad()
 def evaluate_recall(model: RecurrentClassifier, T: int, cfg: RecallConfig, device=None) -> float:
     """Accuracy on ``cfg.eval_size`` fresh sequences (a fixed seed, never seen in training)."""
-    device = device or get_device()
+    device = get_device(device)
     model.eval()
     data = torch.Generator().manual_seed(10_000 + cfg.seed)
     x, y = recall_first_batch(cfg.eval_size, T, cfg.n_symbols, cfg.n_noise, data, device)
     return (model(x).argmax(1) == y).float().mean().item()
 
 
-def accuracy_vs_T(Ts: Sequence[int], kinds: Sequence[str] = KINDS, cfg: RecallConfig = RecallConfig(),
+def accuracy_vs_T(Ts: Sequence[int], kinds: Sequence[str] = KINDS, cfg: RecallConfig | None = None,
                   seeds: Sequence[int] = (0,), device=None, progress: bool = True) -> dict[str, list[float]]:
     """Held-out accuracy of each kind of model at each ``T``, averaged over ``seeds``.
 
-    Returns ``{kind: [mean accuracy at Ts[0], at Ts[1], ...]}``.
+    Returns ``{kind: [mean accuracy at Ts[0], at Ts[1], ...]}``. ``progress=True`` shows a live
+    bar over the runs and prints one summary line at the end.
     """
+    cfg = RecallConfig() if cfg is None else cfg
     results = {kind: [] for kind in kinds}
     runs = [(kind, T) for kind in kinds for T in Ts]
-    for kind, T in tqdm(runs, disable=not progress, desc="models x T"):
+    start = time.perf_counter()
+    for kind, T in progress_bar(runs, "models x T", progress):
         accs = [train_recall(kind, T, replace(cfg, seed=s), device).accuracy for s in seeds]
         results[kind].append(sum(accs) / len(accs))
+    if progress:
+        best = ", ".join(f"{kind.upper()} {max(accs):.2f}" for kind, accs in results.items())
+        n = len(runs) * len(seeds)
+        print(f"{n} run{'s' if n > 1 else ''} of {cfg.steps} steps ({len(kinds)} models x {len(Ts)} T x "
+              f"{len(seeds)} seed(s)) in {format_seconds(time.perf_counter() - start)}; best held-out accuracy: {best}")
     return results

@@ -10,7 +10,9 @@ ids, any vocabulary size, either kind of batches from :class:`lstm_teach.text.LM
 
 Perplexity (困惑度) is ``exp`` of the mean cross-entropy per predicted token (d2l section 9.3).
 Gradients are clipped to norm 1 by default, as d2l does (``gradient_clip_val``); generation
-is greedy (temperature 0) or samples from ``softmax(logits / temperature)``.
+is greedy (temperature 0) or samples from ``softmax(logits / temperature)``. The update itself,
+:func:`optimizer_step` (gradients, clipping, step), is the one every training loop of the
+package makes (sentiment, tagging and tasks use it too).
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral
 
 import torch
@@ -28,15 +29,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import get_device
+from .history import History, progress_bar
 from .text import LMBatches
 
 __all__ = [
-    "TrainConfig", "History", "detach_state", "train_epoch", "evaluate", "token_probs", "fit",
+    "TrainConfig", "detach_state", "optimizer_step", "train_epoch", "evaluate", "token_probs", "fit",
     "ensemble_perplexity", "generate",
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """How to train a language model; change fields with ``dataclasses.replace(cfg, epochs=1)``."""
 
@@ -51,22 +53,7 @@ class TrainConfig:
     eval_batch_size: int = 8  # rows for the held-out text: fewer rows, fewer cold starts
     seed: int = 0  # seeds the batch order and offsets
     ema: float = 0.0  # decay of a moving average of the weights, e.g. 0.99 per step (0: off); see fit
-
-
-@dataclass
-class History:
-    """Per-epoch numbers from :func:`fit`; plain lists so that plots and asserts read them."""
-
-    train_ppl: list[float] = field(default_factory=list)  # perplexity on the batches seen (while learning)
-    valid_ppl: list[float] = field(default_factory=list)  # held-out perplexity after the epoch (nan if none)
-    raw_valid_ppl: list[float] = field(default_factory=list)  # with cfg.ema: held-out perplexity of the raw weights
-    tokens_per_s: list[float] = field(default_factory=list)  # training tokens per second
-    seconds: list[float] = field(default_factory=list)  # wall time of the training epoch
-    best_epoch: int | None = None  # with early stopping: the epoch (1-based) whose weights were kept
-
-    def summary(self) -> str:
-        return (f"epoch {len(self.train_ppl)}: train perplexity {self.train_ppl[-1]:.2f}, "
-                f"held-out {self.valid_ppl[-1]:.2f}, {statistics.median(self.tokens_per_s):,.0f} tokens/s")
+    patience: int | None = None  # early stopping: epochs without a better held-out perplexity (None: off)
 
 
 def _perplexity(mean_nll: float) -> float:
@@ -96,6 +83,21 @@ def _check_epochs(epochs) -> None:
         raise ValueError(f"epochs={epochs!r}: fit trains for a whole number of epochs >= 1")
 
 
+def optimizer_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+                   clip: float | None = 1.0) -> float:
+    """One update, as every training loop of the package makes it: the gradients of ``loss``,
+    clipped to total norm ``clip`` (None: not clipped), then the optimizer's step.
+
+    Returns the total gradient norm before clipping (nan when ``clip`` is None; ``math.inf``
+    measures it without clipping).
+    """
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = nn.utils.clip_grad_norm_(model.parameters(), clip).item() if clip is not None else math.nan
+    optimizer.step()
+    return norm
+
+
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, clip: float | None = 1.0,
                 sequential: bool = True, device=None, grad_norms: list | None = None,
                 after_step=None) -> tuple[float, float]:
@@ -106,7 +108,7 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, cli
     measured before clipping (notebook 06 plots it). ``after_step()``, if given, is called after
     every optimizer step (``fit`` updates its moving average of the weights there).
     """
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device)
     model.train()
     state, total_loss, total_tokens = None, 0.0, 0
     start = time.perf_counter()
@@ -115,15 +117,10 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, cli
         state = detach_state(state) if sequential else None  # truncated BPTT / fresh start
         logits, state = model(X, state)  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip is not None:
-            norm = nn.utils.clip_grad_norm_(model.parameters(), clip)  # the norm before clipping
-        elif grad_norms is not None:
-            norm = nn.utils.clip_grad_norm_(model.parameters(), float("inf"))  # measures, clips nothing
+        measure = clip if clip is not None or grad_norms is None else math.inf  # inf: measures, clips nothing
+        norm = optimizer_step(model, optimizer, loss, measure)  # the norm before clipping
         if grad_norms is not None:
-            grad_norms.append(norm.item())
-        optimizer.step()
+            grad_norms.append(norm)
         if after_step is not None:
             after_step()
         total_loss += loss.item() * Y.numel()
@@ -157,7 +154,7 @@ def evaluate(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35, de
     The text is cut into ``batch_size`` contiguous rows read left to right with the state
     carried, so each row starts cold once; no random offset, so the number is reproducible.
     """
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device)
     total, count = 0.0, 0
     for logits, Y in _heldout_chunks(model, ids, batch_size, num_steps, device):
         total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1), reduction="sum").item()
@@ -173,39 +170,45 @@ def token_probs(model: nn.Module, ids, batch_size: int = 8, num_steps: int = 35,
     the result (float64) holds the probabilities of ``ids[1 : 1 + n * batch_size]`` with
     ``n = (len(ids) - 1) // batch_size`` (all but at most ``batch_size - 1`` tokens at the end).
     """
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device)
     chunks = [torch.softmax(logits.double(), dim=-1).gather(-1, Y[..., None])[..., 0].cpu()  # (B, t)
               for logits, Y in _heldout_chunks(model, ids, batch_size, num_steps, device)]
     return torch.cat(chunks, dim=1).reshape(-1)  # row by row = the order of ids
 
 
-def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainConfig(), device=None,
-        progress: bool = True, patience: int | None = None, carry_state: bool | None = None) -> History:
+def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig | None = None, device=None,
+        progress: bool = True, carry_state: bool | None = None, callback=None) -> History:
     """Train for ``cfg.epochs`` epochs; after each, measure held-out perplexity on ``valid_ids``.
 
-    ``patience`` (needs ``valid_ids``) switches on early stopping: training stops after that many
-    epochs without a new best held-out perplexity, and the best epoch's weights are put back
+    Returns a :class:`~lstm_teach.history.History` of perplexities (``train_metric``,
+    ``valid_metric``) and mean cross-entropies (``train_loss``, ``valid_loss``), with training
+    tokens per second in ``extra["tokens_per_s"]``. A live bar shows the epochs; at the end one
+    line (:meth:`History.summary`) is printed (``progress=False``: neither).
+
+    ``cfg.patience`` (needs ``valid_ids``) switches on early stopping: training stops after that
+    many epochs without a new best held-out perplexity, and the best epoch's weights are put back
     (``history.best_epoch``). ``carry_state`` overrides whether the state is carried between
-    batches (default: carried exactly when ``cfg.sampling == "sequential"``).
+    batches (default: carried exactly when ``cfg.sampling == "sequential"``). ``callback(epoch,
+    model)``, if given, is called after every epoch (1-based), e.g. to generate a sample.
 
     ``cfg.ema > 0`` also keeps an exponential moving average of the weights, updated after every
     step (``avg = ema * avg + (1 - ema) * w``, starting from the weights after the first step;
     Polyak & Juditsky 1992 average the iterates in the same spirit). Held-out perplexity
-    (``valid_ppl``, and early stopping) then uses the averaged weights, ``raw_valid_ppl`` the
-    weights Adam moved, and the model ends with the averaged weights.
+    (``valid_metric``, and early stopping) then uses the averaged weights,
+    ``extra["raw_valid_perplexity"]`` the weights Adam moved, and the model ends with the
+    averaged weights.
     """
-    from tqdm.auto import tqdm
-
+    cfg = TrainConfig() if cfg is None else cfg
     _check_epochs(cfg.epochs)
     if not 0.0 <= cfg.ema < 1.0:
         raise ValueError(f"ema={cfg.ema}: use a decay in [0, 1), e.g. 0.99 (0 switches averaging off)")
-    device = torch.device(device) if device is not None else get_device()
+    if cfg.patience is not None and valid_ids is None:
+        raise ValueError("early stopping (cfg.patience) needs valid_ids to watch")
+    device = get_device(device)
     model.to(device)
     batches = LMBatches(train_ids, cfg.batch_size, cfg.num_steps, cfg.sampling, seed=cfg.seed)
     optimizer = _make_optimizer(model, cfg)
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
-    if patience is not None and valid_ids is None:
-        raise ValueError("early stopping (patience) needs valid_ids to watch")
     averaged, after_step = None, None
     if cfg.ema:
         averaged = torch.optim.swa_utils.AveragedModel(
@@ -213,32 +216,35 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig = TrainCon
         after_step = functools.partial(averaged.update_parameters, model)
     judged = averaged.module if averaged is not None else model  # the weights held-out perplexity is measured on
     carry = cfg.sampling == "sequential" if carry_state is None else carry_state
-    history, best, best_state = History(), float("inf"), None
-    bar = tqdm(range(cfg.epochs), desc="epochs", disable=not progress)
+
+    def heldout(m):
+        return evaluate(m, valid_ids, cfg.eval_batch_size, cfg.num_steps, device) if valid_ids is not None else math.nan
+
+    history, best_state = History(metric="perplexity"), None
+    bar = progress_bar(range(cfg.epochs), "epochs", progress)
     for epoch in bar:
         start = time.perf_counter()
         ppl, speed = train_epoch(model, batches, optimizer, cfg.clip, carry, device, after_step=after_step)
         schedule.step()
-        history.seconds.append(time.perf_counter() - start)
-        history.train_ppl.append(ppl)
-        history.tokens_per_s.append(speed)
-        valid = (evaluate(judged, valid_ids, cfg.eval_batch_size, cfg.num_steps, device)
-                 if valid_ids is not None else float("nan"))
-        history.valid_ppl.append(valid)
+        valid = heldout(judged)
+        extra = {"tokens_per_s": speed}
         if averaged is not None:
-            history.raw_valid_ppl.append(evaluate(model, valid_ids, cfg.eval_batch_size, cfg.num_steps, device)
-                                         if valid_ids is not None else float("nan"))
+            extra["raw_valid_perplexity"] = heldout(model)
+        history.add(math.log(ppl), ppl, math.log(valid), valid, time.perf_counter() - start, **extra)
         bar.set_postfix(train=f"{ppl:.2f}", valid=f"{valid:.2f}")
-        if patience is not None:
-            if valid < best:
-                best, history.best_epoch = valid, epoch + 1
-                best_state = copy.deepcopy(judged.state_dict())
-            elif epoch + 1 - history.best_epoch >= patience:
+        if callback is not None:
+            callback(epoch + 1, model)
+        if cfg.patience is not None:
+            if history.best() == epoch + 1:
+                history.best_epoch, best_state = epoch + 1, copy.deepcopy(judged.state_dict())
+            elif history.best_epoch is not None and epoch + 1 - history.best_epoch >= cfg.patience:
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
     elif averaged is not None:
         model.load_state_dict(averaged.module.state_dict())
+    if progress:
+        print(history.summary())
     return history
 
 
@@ -281,7 +287,7 @@ def generate(model: nn.Module, prefix: list[int], num_preds: int, temperature: f
         raise ValueError(f"temperature={temperature}: use 0 (greedy) or a finite number > 0")
     if top_k is not None and (not isinstance(top_k, Integral) or top_k < 1):
         raise ValueError(f"top_k={top_k!r} must be an int >= 1 (or None for the whole vocabulary)")
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device)
     model.eval()
     out = list(prefix)
     logits, state = model(torch.tensor([prefix], device=device), None)  # warm-up on the prefix

@@ -103,9 +103,10 @@ def check(name: str, stack: dict, torch_wheel: str) -> dict:
         constraints.write_text(f"torch=={torch_version}\n")  # pip may not replace the local torch
         pins = [f"{k}=={v}" for k, v in stack["wanted"].items() if k != "torch"]
         run([python, "-m", "pip", "install", "-q", "-c", str(constraints), "-e", str(ROOT), *pins, *TEST_TOOLS])
-        versions = json.loads(subprocess.run(
-            [python, "-c", "import importlib.metadata as m, json, sys; print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))",
-             *PACKAGES], capture_output=True, text=True, check=True).stdout)
+        report = ("import importlib.metadata as m, json, sys; "
+                  "print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))")
+        versions = json.loads(subprocess.run([python, "-c", report, *PACKAGES],
+                                             capture_output=True, text=True, check=True).stdout)
         versions["python"] = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
                                             capture_output=True, text=True, check=True).stdout.strip()
         junit = Path(tmp) / "junit.xml"

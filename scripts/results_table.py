@@ -31,7 +31,8 @@ def table(folder: Path = ROOT / "results") -> str:
             "|---|---|---|---|---|---|"]
     for path in sorted(folder.glob("*.json")):
         r = json.loads(path.read_text())
-        rows.append(f"| `{r['notebook']}` | {r.get('headline', 'no full run recorded (stored outputs are from quick mode)')} | {r.get('anchor', '')} "
+        headline = r.get("headline", "no full run recorded (stored outputs are from quick mode)")
+        rows.append(f"| `{r['notebook']}` | {headline} | {r.get('anchor', '')} "
                     f"| {_minutes(r.get('quick_seconds'))} | {_minutes(r.get('full_seconds'))} "
                     f"| {r.get('hardware', '')} |")
     return "\n".join(rows)
@@ -53,5 +54,6 @@ def update_readme() -> None:
 if __name__ == "__main__":
     if "--check" in sys.argv:
         text = README.read_text()
-        sys.exit(0 if with_table(text) == text else "README's results table is out of date: run scripts/results_table.py")
+        out_of_date = "README's results table is out of date: run scripts/results_table.py"
+        sys.exit(0 if with_table(text) == text else out_of_date)
     update_readme()

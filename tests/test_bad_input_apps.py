@@ -1,6 +1,8 @@
 """Bad input to the sentiment (05) and tagging (07) functions: clear errors that name what was
 given and what is allowed; saved models that do not belong together are refused (issue 15)."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -8,10 +10,10 @@ from lstm_teach import sentiment, tagging
 from lstm_teach.sentiment import SentimentConfig, SentimentLSTM, load_model, predict_sentiment, save_model
 from lstm_teach.text import BucketBatches, Vocab
 
-TINY = SentimentConfig(embed_dim=4, hidden=3, num_layers=1)
+TINY = SentimentConfig(embed_dim=4, hidden_size=3, num_layers=1)
 TOY = [[("The", "DT", "B-NP"), ("dog", "NN", "I-NP"), ("ate", "VBD", "B-VP"), (".", ".", "O")],
        [("Dogs", "NNS", "B-NP"), ("read", "VBP", "B-VP"), ("books", "NNS", "B-NP")]]
-SMALL = tagging.TaggerConfig(word_dim=8, char_dim=6, char_filters=5, hidden=7, dropout=0.0, word_dropout=0.0,
+SMALL = tagging.TaggerConfig(word_dim=8, char_dim=6, char_filters=5, hidden_size=7, dropout=0.0, word_dropout=0.0,
                              epochs=1, batch_size=2)
 
 
@@ -36,7 +38,7 @@ def test_sentiment_fit_with_no_epochs_and_empty_evaluation():
     model = SentimentLSTM(len(vocab), TINY)
     train = BucketBatches([[2, 3], [3]], [1, 0], batch_size=2)
     with pytest.raises(ValueError, match=r"epochs=0: fit trains for a whole number of epochs >= 1"):
-        sentiment.fit(model, train, train, epochs=0, device="cpu")
+        sentiment.fit(model, train, train, dataclasses.replace(model.cfg, epochs=0), device="cpu")
     with pytest.raises(ValueError, match=r"evaluate got no batches: the evaluation set is empty"):
         sentiment.evaluate(model, BucketBatches([], [], batch_size=2), "cpu")
 

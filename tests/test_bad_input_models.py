@@ -146,4 +146,4 @@ def test_fit_with_a_zero_batch_size(lm):
     with pytest.raises(ValueError, match=r"batch_size=0: use a whole number >= 1"):
         fit(lm, CORPUS, cfg=TrainConfig(epochs=1, batch_size=0), device="cpu", progress=False)
     assert math.isfinite(fit(lm, CORPUS, cfg=TrainConfig(epochs=1, batch_size=2, num_steps=5),
-                             device="cpu", progress=False).train_ppl[0])
+                             device="cpu", progress=False).train_metric[0])

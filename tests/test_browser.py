@@ -304,7 +304,10 @@ def test_notebook_02_runs_in_jupyterlab_and_its_slider_redraws_the_plot(lab):
             after = _wait("the plot to change after moving the slider", redrawn, 120,
                           lambda: f"{SLIDER} readout: {readout.inner_text()!r} (was {value_before!r})")
             value_after = readout.inner_text()
-            number = lambda text: float(text.replace("\u2212", "-"))  # the readout shows a real minus sign
+
+            def number(text):
+                return float(text.replace("\u2212", "-"))  # the readout shows a real minus sign
+
             assert number(value_after) < number(value_before), (value_before, value_after)
             time.sleep(1)  # let the browser paint the new image before the screenshot
             shot("4_slider_after")

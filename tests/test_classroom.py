@@ -202,7 +202,8 @@ def test_measured_numbers_in_the_prose_are_printed_by_the_run(name):
 
 def test_the_measured_numbers_check_can_fail():
     nb = {"cells": [
-        {"cell_type": "code", "source": [], "outputs": [{"output_type": "stream", "text": ["accuracy 0.8948, 1,234 s\n"]}]},
+        {"cell_type": "code", "source": [],
+         "outputs": [{"output_type": "stream", "text": ["accuracy 0.8948, 1,234 s\n"]}]},
         {"cell_type": "markdown", "metadata": {"tags": ["measured"]},
          "source": ["### 4.2 Heading\n", "It reaches 89.5% (89.48%) in 1,234 s (1.2k s); section 9.7, 2014, $3.14$, "
                     "12 epochs; but 88.1%, 0.77 and 1.3k."]},
@@ -229,7 +230,8 @@ def unfinished_progress(nb):
         s = model.get("state", {})
         if model.get("model_name") in ("FloatProgressModel", "IntProgressModel") and (
                 s.get("bar_style") == "danger" or s.get("value", 0) < s.get("max", 0)):
-            found.append(f"progress widget stopped at {s.get('value')}/{s.get('max')} ({s.get('bar_style') or 'no style'})")
+            style = s.get("bar_style") or "no style"
+            found.append(f"progress widget stopped at {s.get('value')}/{s.get('max')} ({style})")
     return found
 
 
@@ -260,10 +262,11 @@ def png_dpi(data: bytes):
 
 @pytest.mark.parametrize("name", _params("figure_dpi"))
 def test_stored_figures_have_dpi_100_or_more(name):
-    dpis = [png_dpi(base64.b64decode(out["data"]["image/png"]))
-            for cell in _notebook(name)["cells"] for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+    dpis = [png_dpi(base64.b64decode(out["data"]["image/png"])) for cell in _notebook(name)["cells"]
+            for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
     low = [d for d in dpis if d is None or d < 99.5]
-    assert dpis and not low, f"{name}: {len(low)} of {len(dpis)} stored figures below dpi 100: {sorted(set(low), key=str)}"
+    assert dpis and not low, (f"{name}: {len(low)} of {len(dpis)} stored figures below dpi 100: "
+                              f"{sorted(set(low), key=str)}")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

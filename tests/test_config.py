@@ -44,6 +44,7 @@ def test_data_dir_follows_the_variable(tmp_path, monkeypatch):
 
 
 def test_device_and_run_line():
-    assert config.get_device("cpu") == torch.device("cpu")
+    assert config.get_device("cpu") == config.get_device(torch.device("cpu")) == torch.device("cpu")
+    assert config.get_device(None) == torch.device("cuda" if torch.cuda.is_available() else "cpu")
     line = config.describe_run(seed=3)
     assert "seed 3" in line and "torch" in line

@@ -3,7 +3,6 @@
 import gzip
 import hashlib
 import io
-import os
 import tarfile
 import zipfile
 from pathlib import Path

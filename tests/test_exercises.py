@@ -40,9 +40,9 @@ def test_clip_by_norm():
 
 # ------------------------------------------------------------------ notebook 02
 def test_lstm_param_count():
-    assert ex.check_lstm_param_count(366_592, input_size=100, hidden=256)
-    assert not ex.check_lstm_param_count(366_592 - 4 * 256, input_size=100, hidden=256)  # one bias only
-    assert ex.check_lstm_param_count(3 * (20 * 30 + 40), input_size=10, hidden=20, kind="gru")
+    assert ex.check_lstm_param_count(366_592, input_size=100, hidden_size=256)
+    assert not ex.check_lstm_param_count(366_592 - 4 * 256, input_size=100, hidden_size=256)  # one bias only
+    assert ex.check_lstm_param_count(3 * (20 * 30 + 40), input_size=10, hidden_size=20, kind="gru")
 
 
 def _lstm_step(x, h, c, weight_ih, weight_hh, bias, order="ifgo"):

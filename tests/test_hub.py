@@ -253,7 +253,7 @@ def test_two_students_take_notebook_02_on_one_hub_with_a_read_only_data_cache():
             for s in students:
                 _run_all(s)
             for s in students:  # the copy holds stored execution counts: see them cleared first
-                _wait(f"{s.name}: Run All Cells to start", lambda: (c := s.cells()) and (
+                _wait(f"{s.name}: Run All Cells to start", lambda s=s: (c := s.cells()) and (
                     c["kernel"] != "idle" or any(x["count"] is None for x in c["cells"])), 60)
             start = time.monotonic()
             ran = {}

@@ -8,8 +8,8 @@ import torch
 
 from lstm_teach import Vocab, tokenize_chars
 from lstm_teach.interpret import (best_cells, char_class, chars_to_line_end, clamp_experiment, coloured_html,
-                                  correlations, distance_bucket, distance_labels, fit_with_samples, generate_clamped, in_quotes,
-                                  line_lengths, line_position, loss_by_bucket, lstm_step, ngram_context_seen,
+                                  correlations, distance_bucket, distance_labels, fit_with_samples, generate_clamped,
+                                  in_quotes, line_lengths, line_position, loss_by_bucket, lstm_step, ngram_context_seen,
                                   r_squared, record_states, ridge_probe, saturation, word_position)
 from lstm_teach.models import make_lstm_lm
 from lstm_teach.ngram import KneserNeyLM
@@ -36,7 +36,8 @@ def test_recorded_states_equal_nn_lstm(layers, embed):
     with torch.no_grad():
         logits, (h_n, c_n) = model(ids[None])
     assert states["c"].shape == states["f"].shape == (23, layers, 5)
-    assert torch.allclose(states["h"][-1], h_n[:, 0], atol=1e-6) and torch.allclose(states["c"][-1], c_n[:, 0], atol=1e-6)
+    assert torch.allclose(states["h"][-1], h_n[:, 0], atol=1e-6)
+    assert torch.allclose(states["c"][-1], c_n[:, 0], atol=1e-6)
     assert torch.allclose(states["logits"], logits[0], atol=1e-5)
     top = model.rnn(model.embedding(ids[None]) if embed else torch.nn.functional.one_hot(ids[None], 7).float())[0][0]
     assert torch.allclose(states["h"][:, -1], top, atol=1e-6)  # every step of the top layer, not only the last
@@ -159,7 +160,8 @@ def test_char_class_and_buckets():
     rows = loss_by_bucket([1.0, 2.0, 3.0], [1.5, 1.0, 3.0], ["x", "y", "x"])
     assert rows == [{"bucket": "x", "count": 2, "lstm": 2.0, "ngram": 2.25, "diff": -0.25},
                     {"bucket": "y", "count": 1, "lstm": 2.0, "ngram": 1.0, "diff": 1.0}]
-    assert [r["bucket"] for r in loss_by_bucket([1, 2, 3], [1, 2, 3], ["b", "a", "c"], order=["a", "b"])] == ["a", "b", "c"]
+    ordered = loss_by_bucket([1, 2, 3], [1, 2, 3], ["b", "a", "c"], order=["a", "b"])
+    assert [r["bucket"] for r in ordered] == ["a", "b", "c"]
     assert distance_labels() == ["0", "1-2", "3-5", "6-10", "11-20", "21-40", "41+"]
     with pytest.raises(ValueError, match="one entry per character"):
         loss_by_bucket([1.0], [1.0, 2.0], ["x"])
@@ -183,9 +185,9 @@ def test_fit_with_samples_keeps_the_best_epoch():
     history, samples = fit_with_samples(model, ids[:380], ids[380:], cfg, vocab.encode("the"), sample_at=(1, 2),
                                         num_chars=20, device="cpu", progress=False)
     assert sorted(samples) == [1, 2, 3] and all(len(s) == 23 for s in samples.values())
-    assert len(history.valid_ppl) == 3 and history.best_epoch == 1 + min(range(3), key=history.valid_ppl.__getitem__)
+    assert len(history) == 3 and history.best_epoch == 1 + min(range(3), key=history.valid_metric.__getitem__)
     assert math.isclose(evaluate(model, ids[380:], cfg.eval_batch_size, cfg.num_steps, "cpu"),
-                        history.valid_ppl[history.best_epoch - 1], rel_tol=1e-5)
+                        history.valid_metric[history.best_epoch - 1], rel_tol=1e-5)
 
 
 def test_notebook_08_figures():

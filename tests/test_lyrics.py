@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from lstm_teach import LMBatches, Vocab, tokenize_chars
 from lstm_teach.exercises import check_longest_verbatim, check_mixture_perplexity, check_top_k

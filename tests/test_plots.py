@@ -1,19 +1,24 @@
 """lstm_teach.plots: the shared figures draw what they say."""
 
 import os
+from collections import Counter
 
 import matplotlib
+import numpy as np
 import pytest
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # before pyplot is imported
 
-from lstm_teach.plots import (CJK_FONT_NAMES, find_cjk_font, plot_lm_curves, plot_perplexity,  # noqa: E402
-                               use_cjk_font)
-from lstm_teach.train import History  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from lstm_teach import plots
+from lstm_teach.history import History
+from lstm_teach.plots import CJK_FONT_NAMES, find_cjk_font, plot_lm_curves, plot_perplexity, use_cjk_font
 
 
 def test_plot_perplexity_zoom_adds_a_panel_of_the_last_epochs():
-    history = History(train_ppl=[9.0, 5.0, 4.0, 3.9], valid_ppl=[8.0, 4.5, 3.95, 3.9])
+    history = History(metric="perplexity", train_metric=[9.0, 5.0, 4.0, 3.9], valid_metric=[8.0, 4.5, 3.95, 3.9])
     assert len(plot_perplexity(history, 3.92).axes) == 1
     fig = plot_perplexity(history, 3.92, zoom_from=2)
     assert len(fig.axes) == 2 and list(fig.axes[1].lines[0].get_xdata()) == [2, 3, 4]
@@ -75,10 +80,92 @@ def test_no_small_text_in_the_plot_functions():
 
 
 def test_lm_curves_label_a_narrow_log_axis_with_plain_numbers():
-    history = History(train_ppl=[460.0, 400.0, 350.0], valid_ppl=[450.0, 390.0, 364.0])
+    history = History(metric="perplexity", train_metric=[460.0, 400.0, 350.0], valid_metric=[450.0, 390.0, 364.0])
     fig = plot_lm_curves({"run": history})
     fig.canvas.draw()
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels() if t.get_text()]
     shown = [t for t in labels if 300 <= float(t.replace("\u2212", "-")) <= 500]
     assert shown and all(t.isdigit() for t in shown), labels
+
+
+# ---------------------------------------------------------------- a smoke test per public function
+def _history(metric="accuracy", n=4, best=3):
+    h = History(metric=metric)
+    for e in range(n):
+        h.add(1.0 / (e + 1), 0.5 + 0.1 * e, 1.2 / (e + 1), 0.45 + 0.1 * e, 1.0)
+    h.best_epoch = best
+    return h
+
+
+def _recall_history(n=30):
+    h = History(metric="accuracy", unit="step")
+    for s in range(n):
+        h.add(1.4 - s / n, s / n, seconds=0.01)
+    return h
+
+
+_SPEED_ROWS = [dict(label="scratch", tokens_per_s=900.0, ratio=0.9, error=None),
+               dict(label="broken", tokens_per_s=float("nan"), ratio=float("nan"), error="RuntimeError: x"),
+               dict(label="nn.LSTM", tokens_per_s=1000.0, ratio=1.0, error=None)]
+_LSTM_STEP = [[0.1, 0.9], [0.8, 0.2], [-0.5, 0.5], [0.6, 0.4], [0.2, -0.3], [0.3, 0.1], [0.1, 0.05]]
+PLOTS = {  # name: a call with small made-up data
+    "plot_history": lambda: plots.plot_history(_history(), "toy"),
+    "plot_gradient_norms": lambda: plots.plot_gradient_norms({"rnn": [1.0, 0.5, 0.25]}, bounds={"rnn": [1, 1, 1]}),
+    "plot_activation_derivatives": lambda: plots.plot_activation_derivatives(),
+    "plot_accuracy_vs_T": lambda: plots.plot_accuracy_vs_T([5, 10], {"lstm": [1.0, 0.9]}, chance=0.25),
+    "plot_learning_curves": lambda: plots.plot_learning_curves({"lstm": _recall_history()}, smooth=5, chance_loss=1.4),
+    "plot_gradient_heatmap": lambda: plots.plot_gradient_heatmap([[1.0, 0.1], [0.5, 0.01]], [0, 20]),
+    "draw_lstm_cell": lambda: plots.draw_lstm_cell(),
+    "plot_lstm_step": lambda: plots.plot_lstm_step(*_LSTM_STEP),
+    "plot_perplexity": lambda: plots.plot_perplexity(_history("perplexity"), 3.9),
+    "plot_speed": lambda: plots.plot_speed(_SPEED_ROWS),
+    "plot_char_frequency": lambda: plots.plot_char_frequency(Counter("abracadabra \n")),
+    "plot_grad_norms": lambda: plots.plot_grad_norms({"clipped": [3.0, 2.0, 1.5]}, clip=1.0),
+    "plot_lm_curves": lambda: plots.plot_lm_curves({"a": _history("perplexity")}, baseline=4.0),
+    "plot_heldout_comparison": lambda: plots.plot_heldout_comparison({"LSTM": 300.0, "7-gram": 220.0}, uniform=1027),
+    "plot_next_char_probs": lambda: plots.plot_next_char_probs({"τ = 1": [("a", 0.5), (" ", 0.3)]}),
+    "plot_seconds_per_batch": lambda: plots.plot_seconds_per_batch({"retain_graph": [0.1, 0.2, 0.3]}),
+    "plot_tag_scores": lambda: plots.plot_tag_scores([[0.5, 0.5], [0.2, 0.8]], [[0.9, 0.1], [0.1, 0.9]],
+                                                     ["the", "cat"], ["DT", "NN"]),
+    "plot_tag_confusion": lambda: plots.plot_tag_confusion([["NN", "VB", "JJ"]], [["VB", "NN", "NN"]], top=3),
+    "plot_coloured_text": lambda: plots.plot_coloured_text("ab\ncd", [0.1, -0.5, 0.0, 0.9, 1.0], title="cell 7"),
+    "plot_gate_saturation": lambda: plots.plot_gate_saturation({"layer 1": {g: ([0.1, 0.5], [0.2, 0.3])
+                                                                            for g in "fio"}}),
+    "plot_bucket_losses": lambda: plots.plot_bucket_losses(
+        {"kind": [{"bucket": "x", "count": 2, "lstm": 2.0, "ngram": 2.25, "diff": -0.25}]}),
+    "plot_probe_scores": lambda: plots.plot_probe_scores([{"property": "line", "cell_trained": 0.5,
+                                                          "cell_untrained": 0.1, "probe_trained": 0.8,
+                                                          "probe_untrained": -0.2}]),
+}
+DIAGRAMS = {"draw_lstm_cell", "plot_coloured_text"}  # pictures without axes: they have a title
+NOT_FIGURES = {"use_course_style", "MIN_FONT_SIZE", "CJK_FONT_NAMES", "find_cjk_font", "use_cjk_font"}  # tested above
+
+
+def test_every_public_plot_has_a_smoke_test():
+    assert set(plots.__all__) == set(PLOTS) | NOT_FIGURES
+
+
+@pytest.mark.parametrize("name", sorted(PLOTS))
+def test_plot_renders_with_labelled_axes(name):
+    out = PLOTS[name]()
+    fig = out if isinstance(out, Figure) else np.ravel(out)[0].figure
+    fig.canvas.draw()  # renders: every text, tick and patch is laid out
+    axes = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
+    if name in DIAGRAMS:
+        assert any(fig.axes[0].get_title(loc=where) for where in ("left", "center", "right")), name
+    else:
+        assert axes and all(ax.get_xlabel() or ax.get_ylabel() or ax.get_title() for ax in axes)
+        assert any(ax.get_xlabel() for ax in axes) and any(ax.get_ylabel() for ax in axes), name
+    plt.close("all")
+
+
+def test_plot_history_draws_every_run_and_the_kept_epoch():
+    fig = plots.plot_history({"a": _history(), "b": _history(n=3, best=2)}, "two runs")
+    loss_ax, metric_ax = fig.axes
+    assert [line.get_label() for line in metric_ax.lines if not line.get_label().startswith("_")] == [
+        "a: training", "a: validation", "the weights kept", "b: training", "b: validation"]
+    stars = [line for line in metric_ax.lines if line.get_marker() == "*"]
+    assert [tuple(s.get_xdata()) for s in stars] == [(3,), (2,)]
+    assert metric_ax.get_ylabel() == "accuracy (higher is better)" and loss_ax.get_xlabel() == "epoch"
+    plt.close("all")

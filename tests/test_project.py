@@ -82,6 +82,17 @@ def test_cli_info_and_download_errors(tmp_path):
     assert bad.returncode == 2 and "unknown data set" in bad.stdout
 
 
+def test_ruff_finds_nothing():
+    """The linter of CI, configured in pyproject.toml ([tool.ruff]); a `noqa` that silences nothing fails too."""
+    try:
+        import ruff  # noqa: F401  (only to say clearly when it is missing)
+    except ImportError:
+        pytest.fail("ruff is missing: pip install -e '.[test]'")
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 def test_no_module_defines_a_name_twice():
     # exercises.py and plots.py grow a section per notebook; a second `def` of the same name
     # would silently replace the first and break the notebook that used it.

@@ -39,7 +39,8 @@ def test_every_notebook_has_a_results_file_that_matches_its_stored_outputs():
         assert "quick_seconds" in record, f"{path.name}: run python scripts/run_notebooks.py --quick"
         if _stored_mode(notebook) == "full":
             for key in ("headline", "anchor", "hardware", "full_seconds"):
-                assert key in record, f"{path.name} lacks {key!r}: re-run python scripts/run_notebooks.py {notebook.stem[:2]}"
+                rerun = f"python scripts/run_notebooks.py {notebook.stem[:2]}"
+                assert key in record, f"{path.name} lacks {key!r}: re-run {rerun}"
         else:
             assert "headline" not in record and "full_seconds" not in record, \
                 f"{notebook.name} is stored from a quick run but {path.name} records a full run"
@@ -69,6 +70,7 @@ def test_table_rows_come_from_the_files(tmp_path):
     table = results_table.table(tmp_path)
     assert "| `01_a` | ppl 3.9 | ppl 1.3 (d2l) | 20 s | 10 min | CPU (2 cores) |" in table
     readme = f"intro\n{results_table.START}\nold\n{results_table.END}\nrest"
-    assert results_table.with_table(readme, tmp_path) == f"intro\n{results_table.START}\n{table}\n{results_table.END}\nrest"
+    want = f"intro\n{results_table.START}\n{table}\n{results_table.END}\nrest"
+    assert results_table.with_table(readme, tmp_path) == want
     with pytest.raises(ValueError, match="markers"):
         results_table.with_table("no markers here", tmp_path)

@@ -1,5 +1,7 @@
 """The sentiment model: padded == packed == nn.LSTM, pooling, prediction, saving."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -51,7 +53,7 @@ def test_padded_batches_without_the_trick_would_differ():
 
 
 def test_model_shapes_pooling_and_shape_errors():
-    cfg = SentimentConfig(embed_dim=6, hidden=5, dropout=0.0)
+    cfg = SentimentConfig(embed_dim=6, hidden_size=5, dropout=0.0)
     x, lengths = pad_sequences([[2, 3, 4], [5, 6]])
     for pooling in ("last", "max"):
         model = SentimentLSTM(10, SentimentConfig(**{**vars(cfg), "pooling": pooling}))
@@ -93,9 +95,11 @@ def test_a_small_model_learns_a_toy_task_and_round_trips(tmp_path):
     seqs = [vocab.encode(t.split()) for t in texts]
     train = BucketBatches(seqs[:150], labels[:150], batch_size=16, seed=0)
     valid = BucketBatches(seqs[150:], labels[150:], batch_size=32, shuffle=False)
-    model = SentimentLSTM(len(vocab), SentimentConfig(embed_dim=8, hidden=8, dropout=0.0))
-    history = fit(model, train, valid, epochs=15, lr=0.02, device="cpu")
-    assert max(history["valid_acc"]) > 0.95
+    model = SentimentLSTM(len(vocab), SentimentConfig(embed_dim=8, hidden_size=8, dropout=0.0))
+    history = fit(model, train, valid, dataclasses.replace(model.cfg, epochs=15, lr=0.02), device="cpu", progress=False)
+    assert max(history.valid_metric) > 0.95 and history.metric == "accuracy"
+    assert history.valid_metric[history.best_epoch - 1] == max(history.valid_metric)
+    assert evaluate(model, valid, "cpu")["acc"] == max(history.valid_metric)  # the best epoch's weights are kept
     p_good = predict_sentiment(model, vocab, "the film was great")
     p_bad = predict_sentiment(model, vocab, "the film was awful")
     assert p_good > 0.5 > p_bad
@@ -107,7 +111,7 @@ def test_a_small_model_learns_a_toy_task_and_round_trips(tmp_path):
 
 def test_prediction_refuses_empty_and_unknown_text():
     vocab = Vocab(["good", "bad"])
-    model = SentimentLSTM(len(vocab), SentimentConfig(embed_dim=4, hidden=3))
+    model = SentimentLSTM(len(vocab), SentimentConfig(embed_dim=4, hidden_size=3))
     for text in ("", "   ", "<br /><br />"):
         with pytest.raises(ValueError, match="empty"):
             predict_sentiment(model, vocab, text)
@@ -117,7 +121,7 @@ def test_prediction_refuses_empty_and_unknown_text():
 
 def test_loading_a_file_for_another_model_says_so(tmp_path):
     vocab = Vocab(["good", "bad"])
-    save_model(SentimentLSTM(len(vocab), SentimentConfig(embed_dim=4, hidden=3)), vocab, tmp_path / "a")
+    save_model(SentimentLSTM(len(vocab), SentimentConfig(embed_dim=4, hidden_size=3)), vocab, tmp_path / "a")
     blob = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
     blob["state_dict"]["fc.weight"] = torch.zeros(1, 99)
     torch.save(blob, tmp_path / "a" / "model.pt")

@@ -4,13 +4,12 @@ import dataclasses
 
 import pytest
 import torch
-from torch import nn
 
 from lstm_teach.data import GloVe
 from lstm_teach.tagging import (
-    PAD_LABEL, BiLSTMTagger, CharCNN, MostFrequentTagBaseline, TaggerConfig, TaggingBatches,
+    PAD_LABEL, CharCNN, MostFrequentTagBaseline, TaggerConfig, TaggingBatches,
     accuracy_report, build_tagger, confused_pairs, fit, masked_accuracy, masked_loss,
-    per_tag_accuracy, train_val_split, unseen_mask, words_and_tags,
+    per_tag_accuracy, train_valid_split, unseen_mask, words_and_tags,
 )
 
 TOY = [
@@ -31,7 +30,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-SMALL = TaggerConfig(word_dim=8, char_dim=6, char_filters=5, hidden=7, dropout=0.0, word_dropout=0.0,
+SMALL = TaggerConfig(word_dim=8, char_dim=6, char_filters=5, hidden_size=7, dropout=0.0, word_dropout=0.0,
                      epochs=1, batch_size=2)
 
 
@@ -39,11 +38,11 @@ def test_words_and_tags_and_split():
     words, tags = words_and_tags(TOY)
     assert words[0][:2] == ["The", "dog"] and tags[2] == ["NNS", "VBP", "NNS"]
     assert words_and_tags(TOY, column=2)[1][0][0] == "B-NP"
-    train, val = train_val_split(list(range(100)), 0.1, seed=0)
+    train, val = train_valid_split(list(range(100)), 0.1, seed=0)
     assert len(val) == 10 and sorted(train + val) == list(range(100))
-    assert train_val_split(list(range(100)), 0.1, seed=0) == (train, val)  # reproducible
+    assert train_valid_split(list(range(100)), 0.1, seed=0) == (train, val)  # reproducible
     with pytest.raises(ValueError, match="between 0 and 1"):
-        train_val_split(TOY, 1.5)
+        train_valid_split(TOY, 1.5)
 
 
 def test_unseen_mask_ignores_case():
@@ -134,12 +133,13 @@ def test_model_rejects_wrong_shapes():
 
 
 def test_training_fits_the_toy_data_and_predict_keeps_order():
-    cfg = dataclasses.replace(SMALL, epochs=60, lr=0.05, hidden=16)
+    cfg = dataclasses.replace(SMALL, epochs=60, lr=0.05, hidden_size=16)
     tagger, _ = _tagger(cfg)
     words, tags = words_and_tags(TOY)
     train = TaggingBatches(words, tags, tagger.word_vocab, tagger.char_vocab, tagger.tag_vocab, 2)
     history = fit(tagger.model, train, tagger.batches(words, tags), cfg, device="cpu", progress=False)
-    assert history["val_acc"][-1] == 1.0 and history["train_loss"][-1] < history["train_loss"][0]
+    assert history.valid_metric[-1] == 1.0 and history.train_loss[-1] < history.train_loss[0]
+    assert history.best_epoch == history.best() and history.valid_metric[history.best_epoch - 1] == 1.0
     assert tagger.predict(words) == tags  # sentences come back in their order
 
 

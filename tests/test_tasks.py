@@ -58,17 +58,29 @@ def test_classifier_shapes_and_kind_error():
 
 
 def test_short_training_learns_a_short_lag_and_is_reproducible():
-    cfg = RecallConfig(steps=60, batch=32, hidden=16, eval_size=300, lr=2e-2)
+    cfg = RecallConfig(steps=60, batch_size=32, hidden_size=16, eval_size=300, lr=2e-2)
     a = train_recall("lstm", 3, cfg, device="cpu")
     assert a.accuracy > 0.9  # T = 3 is easy: chance is 0.25
     b = train_recall("lstm", 3, cfg, device="cpu")
-    assert a.accuracy == b.accuracy and a.history == b.history
-    assert len(a.history) == cfg.steps
+    assert a.accuracy == b.accuracy and a.history.train_loss == b.history.train_loss
+    assert len(a.history) == cfg.steps and a.history.unit == "step"
+    assert a.history.valid_metric[-1] == a.accuracy  # held out, after the last step
 
 
-def test_accuracy_vs_T_returns_one_number_per_model_and_T():
-    cfg = RecallConfig(steps=2, eval_size=10, hidden=4)
-    res = accuracy_vs_T([2, 3], kinds=["rnn", "lstm"], cfg=cfg, device="cpu", progress=False)
-    assert set(res) == {"rnn", "lstm"} and all(len(v) == 2 for v in res.values())
-    assert all(0 <= a <= 1 for v in res.values() for a in v)
+def test_accuracy_vs_T_averages_the_seeds_of_each_model_and_T():
+    cfg = RecallConfig(steps=3, eval_size=50, hidden_size=4)
+    res = accuracy_vs_T([2, 3], kinds=["rnn", "lstm"], cfg=cfg, seeds=(0, 1), device="cpu", progress=False)
+    assert set(res) == {"rnn", "lstm"}
+    for kind in ("rnn", "lstm"):  # in the order of Ts, each the mean over the seeds
+        want = [sum(train_recall(kind, T, dataclasses.replace(cfg, seed=s), device="cpu").accuracy
+                    for s in (0, 1)) / 2 for T in (2, 3)]
+        assert res[kind] == pytest.approx(want)
     assert dataclasses.replace(cfg, n_symbols=3).vocab == 7
+
+
+def test_accuracy_vs_T_sees_a_model_learn(capsys):
+    cfg = RecallConfig(steps=60, batch_size=32, hidden_size=16, eval_size=300, lr=2e-2)
+    res = accuracy_vs_T([2], kinds=["lstm"], cfg=cfg, device="cpu", progress=True)
+    assert res["lstm"][0] > 0.9  # chance is 0.25
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "1 run of 60 steps" in out[0] and f"LSTM {res['lstm'][0]:.2f}" in out[0]  # one line

@@ -1,13 +1,13 @@
 """The language-model loop: perplexity, state carrying, clipping, generation."""
 
-import dataclasses
 import math
 
 import pytest
 import torch
 
 from lstm_teach.models import make_lstm_lm
-from lstm_teach.train import History, TrainConfig, detach_state, ensemble_perplexity, evaluate, fit, generate, train_epoch
+from lstm_teach.history import History
+from lstm_teach.train import TrainConfig, detach_state, ensemble_perplexity, evaluate, fit, generate, train_epoch
 from lstm_teach.text import LMBatches
 
 
@@ -37,9 +37,11 @@ def test_fit_learns_a_periodic_text(kind, sampling):
     lm = make_lstm_lm(6, 16, kind=kind)
     cfg = TrainConfig(epochs=5, batch_size=4, num_steps=10, lr=0.03, lr_decay=0.9, sampling=sampling)
     history = fit(lm, _periodic(1200), _periodic(300), cfg, device="cpu", progress=False)
-    assert isinstance(history, History) and len(history.valid_ppl) == 5
-    assert history.valid_ppl[-1] < 1.2 < history.train_ppl[0]
-    assert all(s > 0 for s in history.tokens_per_s)
+    assert isinstance(history, History) and history.metric == "perplexity" and len(history.valid_metric) == 5
+    assert history.valid_metric[-1] < 1.2 < history.train_metric[0]
+    assert history.train_loss == pytest.approx([math.log(p) for p in history.train_metric])
+    assert history.valid_loss == pytest.approx([math.log(p) for p in history.valid_metric])
+    assert all(s > 0 for s in history.extra["tokens_per_s"]) and all(s > 0 for s in history.seconds)
     out = generate(lm, [1, 2], 8, device="cpu")
     assert out == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]
 
@@ -131,15 +133,15 @@ def test_train_epoch_records_gradient_norms_before_clipping():
 def test_early_stopping_keeps_the_best_epoch_weights():
     torch.manual_seed(0)
     lm = make_lstm_lm(6, 16, kind="nn")
-    cfg = TrainConfig(epochs=8, batch_size=4, num_steps=10, lr=0.5, optimizer="adam")  # lr far too high
-    history = fit(lm, _periodic(600), _periodic(200), cfg, device="cpu", progress=False, patience=2)
+    cfg = TrainConfig(epochs=8, batch_size=4, num_steps=10, lr=0.5, optimizer="adam", patience=2)  # lr far too high
+    history = fit(lm, _periodic(600), _periodic(200), cfg, device="cpu", progress=False)
     best = history.best_epoch
-    assert best == 1 + min(range(len(history.valid_ppl)), key=history.valid_ppl.__getitem__)
-    assert len(history.valid_ppl) <= best + 2
+    assert best == 1 + min(range(len(history.valid_metric)), key=history.valid_metric.__getitem__)
+    assert len(history.valid_metric) <= best + 2
     assert abs(evaluate(lm, _periodic(200), cfg.eval_batch_size, cfg.num_steps, device="cpu")
-               - history.valid_ppl[best - 1]) < 1e-3 * history.valid_ppl[best - 1]
+               - history.valid_metric[best - 1]) < 1e-3 * history.valid_metric[best - 1]
     with pytest.raises(ValueError, match="valid_ids"):
-        fit(lm, _periodic(600), None, cfg, device="cpu", progress=False, patience=2)
+        fit(lm, _periodic(600), None, cfg, device="cpu", progress=False)
 
 
 def test_weight_averaging_is_measured_and_left_in_the_model():
@@ -147,10 +149,11 @@ def test_weight_averaging_is_measured_and_left_in_the_model():
     lm = make_lstm_lm(6, 16, kind="nn")
     cfg = TrainConfig(epochs=3, batch_size=4, num_steps=10, lr=0.03, ema=0.9)
     history = fit(lm, _periodic(1200), _periodic(300), cfg, device="cpu", progress=False)
-    assert len(history.raw_valid_ppl) == len(history.valid_ppl) == 3
-    assert history.raw_valid_ppl != history.valid_ppl  # two different sets of weights were measured
-    # the model ends with the averaged weights, whose perplexity is the last valid_ppl
-    assert abs(evaluate(lm, _periodic(300), device="cpu") - history.valid_ppl[-1]) < 1e-9
+    raw = history.extra["raw_valid_perplexity"]
+    assert len(raw) == len(history.valid_metric) == 3
+    assert raw != history.valid_metric  # two different sets of weights were measured
+    # the model ends with the averaged weights, whose perplexity is the last valid_metric
+    assert abs(evaluate(lm, _periodic(300), device="cpu") - history.valid_metric[-1]) < 1e-9
 
 
 def test_weight_averaging_by_hand_matches_fit():
@@ -167,7 +170,8 @@ def test_weight_averaging_by_hand_matches_fit():
         for k, v in steps.state_dict().items():
             avg[k] = 0.5 * avg[k] + 0.5 * v if k in avg else v.clone()
 
-    train_epoch(steps, LMBatches(_periodic(400), 4, 10, "sequential", seed=0), optimizer, device="cpu", after_step=update)
+    batches = LMBatches(_periodic(400), 4, 10, "sequential", seed=0)
+    train_epoch(steps, batches, optimizer, device="cpu", after_step=update)
     for k, v in lm.state_dict().items():
         assert torch.allclose(v, avg[k], atol=1e-6), k
 
@@ -189,3 +193,17 @@ def test_ensemble_perplexity():
     assert both <= math.sqrt(pa * pb) + 1e-9  # log of a mean >= mean of logs (Jensen)
     assert both != pa and both != pb
 
+
+
+def test_optimizer_step_clips_to_the_norm_and_returns_the_norm_before():
+    from lstm_teach.train import optimizer_step
+
+    w = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        w.weight.copy_(torch.tensor([[1.0, 1.0]]))
+    loss = (w(torch.tensor([[3.0, 4.0]])) ** 2).sum() / 2  # gradient = 7 * (3, 4): norm 35
+    norm = optimizer_step(w, torch.optim.SGD(w.parameters(), lr=1.0), loss, clip=5.0)
+    assert norm == pytest.approx(35.0)
+    assert torch.allclose(w.weight, torch.tensor([[1.0 - 3.0, 1.0 - 4.0]]))  # stepped by the clipped (3, 4)
+    loss = (w(torch.tensor([[3.0, 4.0]])) ** 2).sum() / 2
+    assert math.isnan(optimizer_step(w, torch.optim.SGD(w.parameters(), lr=0.0), loss, clip=None))
