@@ -111,8 +111,9 @@ def check(name: str, stack: dict, torch_wheel: str) -> dict:
                                             capture_output=True, text=True, check=True).stdout.strip()
         junit = Path(tmp) / "junit.xml"
         env = {**os.environ, "LSTM_TEACH_QUICK": "1", "LSTM_TEACH_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-               "LSTM_TEACH_DATA": os.environ.get("LSTM_TEACH_DATA", str(ROOT / ".data")), "MPLBACKEND": "Agg"}
-        env.pop("PYTHONPATH", None)
+               "LSTM_TEACH_DATA": os.environ.get("LSTM_TEACH_DATA", str(ROOT / ".data"))}
+        for key in ("PYTHONPATH", "MPLBACKEND"):  # as ./course.sh test runs it: kernels use the inline backend
+            env.pop(key, None)
         tests = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"],
                                cwd=ROOT, env=env, capture_output=True, text=True)
         print(tests.stdout[-3000:], tests.stderr[-2000:], flush=True)
@@ -166,8 +167,9 @@ def main() -> int:
     for name in names:
         print(f"{time.strftime('%H:%M:%S')} stack {name}: {chosen[name]['about']}", flush=True)
         record["stacks"][name] = check(name, chosen[name], torch_wheel)
-        RESULTS.write_text(json.dumps(record, indent=1) + "\n")
-        print(f"{time.strftime('%H:%M:%S')} stack {name}: {record['stacks'][name]['tests']}", flush=True)
+        print(f"{time.strftime('%H:%M:%S')} stack {name}: {json.dumps(record['stacks'][name])}", flush=True)
+    # written once at the end: a stack's own test run must not see a half-written file
+    RESULTS.write_text(json.dumps(record, indent=1) + "\n")
     readme = ROOT / "README.md"
     readme.write_text(with_table(readme.read_text(), record))
     return 0

@@ -29,7 +29,7 @@ def table(folder: Path = ROOT / "results") -> str:
     """The Markdown table for every ``<notebook>.json`` in ``folder``."""
     rows = ["| Notebook | Our result (full run) | Published anchor | Quick run | Full run | Hardware |",
             "|---|---|---|---|---|---|"]
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(folder.glob("[0-9][0-9]_*.json")):  # one per notebook; stacks.json is not one
         r = json.loads(path.read_text())
         headline = r.get("headline", "no full run recorded (stored outputs are from quick mode)")
         rows.append(f"| `{r['notebook']}` | {headline} | {r.get('anchor', '')} "

@@ -21,6 +21,12 @@ from pathlib import Path
 
 os.environ["MPLBACKEND"] = "Agg"
 os.environ.setdefault("LSTM_TEACH_QUICK", "1")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Settle pyplot's backend before an IPython shell exists: matplotlib 3.7 would otherwise install its
+# IPython display hook through an import that IPython 9 removed (the notebooks run in a kernel
+# with the inline backend, which does not take that path).
+plt.switch_backend("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_CELL = re.compile(r"\bwidgets\.(interact|FloatSlider|IntSlider|FloatLogSlider|Dropdown|VBox|HBox)\b")
