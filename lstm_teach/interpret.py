@@ -79,25 +79,38 @@ def record_states(model, ids) -> dict[str, torch.Tensor]:
     ``c`` and ``h`` and gates ``i``, ``f``, ``g``, ``o``: a dict of (T, L, H) tensors on the CPU.
 
     Also ``"logits"`` (T, V): the model's prediction of the character after each one.
+
+    The notebook's version steps :func:`lstm_step` through the text; this one computes the same
+    numbers faster. ``nn.LSTM`` runs the loop over time in C++ and gives each layer's ``h_t``; since
+    the gates at step t depend only on ``x_t`` and ``h_{t-1}``, all of them follow in one product
+    ``X W_ih^T + H_prev W_hh^T + b``; what is left to loop over is ``c_t = f_t * c_{t-1} + i_t * g_t``,
+    two element-wise operations per step.
     """
     rnn = _check_lm(model)
     ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1).to(model.W_hq.device)
     if len(ids) == 0:
         raise ValueError("ids is empty: give at least one character to read")
     X = _inputs(model, ids)  # (T, D): layer 0's input
-    L, H = rnn.num_layers, rnn.hidden_size
+    H = rnn.hidden_size
     record = {name: [] for name in ("c", "h") + GATES}
-    for k in range(L):
+    for k in range(rnn.num_layers):
         W_ih, W_hh, b = _weights(rnn, k)
-        h = c = X.new_zeros(1, H)
-        layer = {name: [] for name in record}
+        layer = nn.LSTM(X.shape[1], H, batch_first=True).to(X.device)
+        for name, w in (("weight_ih_l0", W_ih), ("weight_hh_l0", W_hh), ("bias_ih_l0", b)):
+            getattr(layer, name).copy_(w)
+        layer.bias_hh_l0.zero_()
+        h_all = layer(X[None])[0][0]  # (T, H): h_1 .. h_T
+        h_prev = torch.cat([h_all.new_zeros(1, H), h_all[:-1]])  # h_0 .. h_{T-1}
+        i, f, g, o = (X @ W_ih.T + h_prev @ W_hh.T + b).chunk(4, dim=-1)  # (T, H) each
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        c_all, c = torch.empty_like(h_all), h_all.new_zeros(H)
+        ig = i * g
         for t in range(len(ids)):
-            h, c, gates = lstm_step(X[t:t + 1], h, c, W_ih, W_hh, b)  # (1, H) each
-            for name, value in (("c", c), ("h", h), *gates.items()):
-                layer[name].append(value)
-        for name in record:
-            record[name].append(torch.cat(layer[name]))  # (T, H)
-        X = record["h"][-1]  # the next layer reads this layer's h
+            c = f[t] * c + ig[t]  # C_t = F_t * C_{t-1} + I_t * C~_t
+            c_all[t] = c
+        for name, value in (("c", c_all), ("h", h_all), ("i", i), ("f", f), ("g", g), ("o", o)):
+            record[name].append(value)
+        X = h_all  # the next layer reads this layer's h
     states = {name: torch.stack(v, dim=1).cpu() for name, v in record.items()}  # (T, L, H)
     states["logits"] = (X @ model.W_hq + model.b_q).cpu()  # (T, V)
     return states
@@ -191,22 +204,22 @@ def best_cells(X, y, top: int = 1):
 
 
 def ridge_probe(X_train, y_train, alpha: float = 1.0):
-    """A linear read-out ``y ≈ X w + b`` fitted by ridge regression on standardised columns.
+    """A linear read-out ``y ≈ X w + b`` fitted by ridge regression; returns ``predict(X) -> y`` (float64).
 
-    Returns ``predict(X) -> y`` (float64). ``alpha`` is the ridge penalty on ``w`` (not on ``b``):
-    ``w = (Z^T Z + alpha I)^{-1} Z^T (y - mean y)`` with ``Z`` the standardised ``X``.
+    With ``X`` and ``y`` centred on their training means, ``w = (X^T X + alpha I)^{-1} X^T y``: the
+    penalty ``alpha`` keeps ``w`` small along directions in which the cells hardly vary, so a cell
+    that is nearly constant on the training text (a saturated ``tanh(c)``) gets almost no weight and
+    cannot blow up on new text. The columns are not rescaled, for that reason.
     """
     X, y = _check_xy(X_train, y_train)
     if alpha < 0:
         raise ValueError(f"alpha={alpha} must be >= 0")
-    mean, std = X.mean(0), X.std(0).clamp_min(1e-8)
-    Z = (X - mean) / std
-    w = torch.linalg.solve(Z.T @ Z + alpha * torch.eye(Z.shape[1], dtype=Z.dtype), Z.T @ (y - y.mean()))
-    b = y.mean()
+    mean, b = X.mean(0), y.mean()
+    Xc = X - mean
+    w = torch.linalg.solve(Xc.T @ Xc + alpha * torch.eye(X.shape[1], dtype=X.dtype), Xc.T @ (y - b))
 
     def predict(X_new):
-        X_new = torch.as_tensor(X_new, dtype=torch.float64)
-        return (X_new - mean) / std @ w + b
+        return (torch.as_tensor(X_new, dtype=torch.float64) - mean) @ w + b
 
     return predict
 

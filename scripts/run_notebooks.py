@@ -62,6 +62,20 @@ def execute(notebook: Path, quick: bool) -> float:
         return time.perf_counter() - start
 
 
+def strip_solution_outputs(notebook: Path) -> int:
+    """Remove the outputs of the collapsed solution cells ("# Solution to exercise N"): a student
+    opening the stored notebook should not see the answer printed below a hidden cell. Returns
+    how many cells were cleared."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cleared = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "".join(cell["source"]).startswith("# Solution to exercise"):
+            cleared += bool(cell["outputs"])
+            cell["outputs"], cell["execution_count"] = [], None
+    notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return cleared
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebooks to run (default: all)")
@@ -71,6 +85,8 @@ def main() -> None:
     for notebook in pick(args.names):
         print(f"{time.strftime('%H:%M:%S')} {notebook.stem}: {'quick' if args.quick else 'full'} run ...", flush=True)
         seconds = execute(notebook, args.quick)
+        if not args.quick:
+            strip_solution_outputs(notebook)
         path = RESULTS / f"{notebook.stem}.json"
         record = json.loads(path.read_text()) if path.exists() else {"notebook": notebook.stem}
         record["quick_seconds" if args.quick else "full_seconds"] = round(seconds, 1)

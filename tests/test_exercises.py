@@ -156,7 +156,7 @@ def test_two_tags_for_one_word():
 # Notebooks whose exercises follow the form below (add the others as they adopt it).
 NOTEBOOKS = ["01_rnn_gradients", "02_lstm_cell", "03_lstm_from_scratch", "04_nn_lstm", "05_imdb_sentiment",
              "06_jaychou_lyrics",
-             "07_pos_tagging"]
+             "07_pos_tagging", "08_what_the_lstm_learned"]
 
 
 def _cells(name):
@@ -250,3 +250,10 @@ def test_adam_first_step():
     assert ex.check_adam_first_step(0.01, lr=0.01)
     assert not ex.check_adam_first_step(1.0, lr=100.0)  # lr times the gradient's sign is right, not 1
     assert not ex.check_adam_first_step(10_000.0, lr=100.0)
+
+
+def test_solutions_of_notebook_08_are_stored_without_outputs():
+    # scripts/run_notebooks.py clears them after a full run: the answer stays hidden with its cell
+    nb = json.loads((ROOT / "notebooks" / "08_what_the_lstm_learned.ipynb").read_text(encoding="utf-8"))
+    solutions = [c for c in nb["cells"] if "".join(c["source"]).startswith("# Solution to exercise")]
+    assert solutions and all(not c["outputs"] for c in solutions)
