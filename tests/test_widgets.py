@@ -1,4 +1,4 @@
-"""The slider cells of notebooks 01, 02 and 06 work with ipywidgets 8 (JupyterLab here) and with
+"""The slider cells of notebooks 01, 02, 06 and 08 work with ipywidgets 8 (JupyterLab here) and with
 ipywidgets 7.7.1, which Colab ships: tests/widget_cells.py runs them and moves every slider, once
 in this environment and once in a temporary virtual environment that has ipywidgets 7.7.1 in front
 of this environment's packages (a .pth file makes those visible behind it). Installing 7.7.1 needs
@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "widget_cells.py"
-NOTEBOOKS = ["01_rnn_gradients", "02_lstm_cell", "06_jaychou_lyrics"]
+NOTEBOOKS = ["01_rnn_gradients", "02_lstm_cell", "06_jaychou_lyrics", "08_what_the_lstm_learned"]
 
 
 def _run(python, tmp_path):

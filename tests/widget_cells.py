@@ -34,6 +34,19 @@ WIDGET_CELL = re.compile(r"\bwidgets\.(interact|FloatSlider|IntSlider|FloatLogSl
 STAND_INS = {
     "06_jaychou_lyrics": 'vocab = Vocab(tokenize_chars("分开不分开战争中部队" * 3))\n'
                          'lstm = make_lstm_lm(len(vocab), 8, kind="nn")\n',
+    "08_what_the_lstm_learned": (
+        'setups = {"lyrics": dict(hidden=4, layers=1), "Time Machine": dict(hidden=4, layers=2)}\n'
+        'texts, recordings = {}, {}\n'
+        'for name, text in {"lyrics": "分开 我想\\n要你\\n" * 40, "Time Machine": "The \'time\' machine\\nwas here.\\n" * 20}.items():\n'
+        '    vocab = Vocab(tokenize_chars(text), specials=())\n'
+        '    texts[name] = {"valid": text, "heldout": text}\n'
+        '    for which in ("trained", "untrained"):\n'
+        '        rec = record_states(make_lstm_lm(len(vocab), 4, setups[name]["layers"], kind="nn"), vocab.encode(text))\n'
+        '        recordings[name, which] = {"valid": rec, "heldout": rec}\n'
+        'line = {"lyrics": {"cell": 1, "r": 0.5}, "Time Machine": {"cell": 5, "r": 0.2}}\n'
+        'properties = {name: {"position in line": line_position} for name in setups}\n'
+        'found = {(name, "position in line", "trained"): line[name] for name in setups}\n'
+        'all_cells = lambda states: states["c"].flatten(1).tanh()\n'),
 }
 
 
@@ -119,6 +132,6 @@ def run(name: str) -> str:
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or ["01_rnn_gradients", "02_lstm_cell", "06_jaychou_lyrics"]
+    names = sys.argv[1:] or ["01_rnn_gradients", "02_lstm_cell", "06_jaychou_lyrics", "08_what_the_lstm_learned"]
     for notebook in names:
         print(run(notebook), flush=True)
