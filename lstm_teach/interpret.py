@@ -31,7 +31,7 @@ from torch import nn
 __all__ = [
     "lstm_step", "record_states", "line_position", "chars_to_line_end", "in_quotes", "word_position",
     "correlations", "best_cells", "ridge_probe", "r_squared", "saturation", "line_lengths",
-    "generate_clamped", "clamp_experiment", "ngram_context_seen", "char_class", "distance_bucket", "distance_labels",
+    "generate_clamped", "clamp_experiment", "ngram_context_length", "char_class", "distance_bucket", "distance_labels",
     "loss_by_bucket", "coloured_html", "fit_with_samples",
 ]
 
@@ -319,17 +319,19 @@ def clamp_experiment(model, vocab, prefix: str, cells: dict, seeds=range(5), num
 
 
 # ---------------------------------------------------------------- where the LSTM beats the n-gram
-def ngram_context_seen(lm, ids) -> torch.Tensor:
-    """For each predicted id ``ids[t]``, t >= 1: True when the n-gram model ``lm`` (a fitted
-    :class:`lstm_teach.ngram.KneserNeyLM`) saw its full context ``ids[t-n+1:t]`` in training, i.e.
-    when its top order speaks; False when it had to back off entirely. Bool (len(ids) - 1,)."""
+def ngram_context_length(lm, ids) -> torch.Tensor:
+    """For each predicted id ``ids[t]``, t >= 1: how many of the characters before it the n-gram model
+    ``lm`` (a fitted :class:`lstm_teach.ngram.KneserNeyLM`) can use, i.e. the length of the longest
+    context ``ids[t-k:t]`` (k <= order - 1) that it saw in training. ``order - 1`` means its top order
+    speaks; less means it had to back off to shorter contexts. Long (len(ids) - 1,)."""
     ids = [int(i) for i in torch.as_tensor(ids).tolist()]
-    n = lm.order
-    seen = []
+    out = []
     for t in range(1, len(ids)):
-        context = tuple(ids[max(0, t - n + 1):t]) if n > 1 else ()
-        seen.append(lm.context_total[len(context) + 1].get(context, 0) > 0)
-    return torch.tensor(seen, dtype=torch.bool)
+        k = min(lm.order - 1, t)
+        while k > 0 and lm.context_total[k + 1].get(tuple(ids[t - k:t]), 0) == 0:
+            k -= 1
+        out.append(k)
+    return torch.tensor(out, dtype=torch.long)
 
 
 def char_class(ch: str) -> str:

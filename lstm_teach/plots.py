@@ -606,9 +606,11 @@ def plot_gate_saturation(stats: dict, title: str = "how often each gate is satur
         ax.plot([0, 1], [1, 0], color="0.7", lw=0.8)  # left + right = 1: always saturated one way or the other
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=name, xlabel="fraction of time < 0.1 (closed)")
     axes[0].set_ylabel("fraction of time > 0.9 (open)")
-    axes[0].legend(fontsize=9, markerscale=1.5, loc="upper right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=9, markerscale=1.5, loc="lower center", ncol=min(3, len(labels)))
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    rows = -(-len(labels) // 3)  # legend rows below the panels, outside the dots
+    fig.tight_layout(rect=(0, 0.07 * rows + 0.02, 1, 1))
     return fig
 
 
@@ -646,9 +648,9 @@ def plot_probe_scores(rows: list[dict], title: str = "best single cell vs a line
     for j, (key, label, colour) in enumerate(keys):
         ax.barh(y + (1.5 - j) * 0.2, [max(0.0, r[key]) for r in rows], height=0.2, color=colour, label=label)
     ax.set_yticks(y, [r["property"] for r in rows], fontsize=9)
-    ax.set(xlim=(0, 1), xlabel="share of the property's variance explained (held-out text)", ylabel="property",
-           title=title)
-    ax.legend(fontsize=9, loc="lower right")
+    ax.set(xlim=(0, 1), xlabel="share of the property's variance explained, held-out text (below 0 drawn as 0)",
+           ylabel="property", title=title)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.6 / fig.get_figheight() - 0.08), ncol=2)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig

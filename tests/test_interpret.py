@@ -9,7 +9,7 @@ import torch
 from lstm_teach import Vocab, tokenize_chars
 from lstm_teach.interpret import (best_cells, char_class, chars_to_line_end, clamp_experiment, coloured_html,
                                   correlations, distance_bucket, distance_labels, fit_with_samples, generate_clamped,
-                                  in_quotes, line_lengths, line_position, loss_by_bucket, lstm_step, ngram_context_seen,
+                                  in_quotes, line_lengths, line_position, loss_by_bucket, lstm_step, ngram_context_length,
                                   r_squared, record_states, ridge_probe, saturation, word_position)
 from lstm_teach.models import make_lstm_lm
 from lstm_teach.ngram import KneserNeyLM
@@ -146,11 +146,10 @@ def test_clamp_experiment_rows():
     assert all(r["mean_line"] >= 0 for r in rows)
 
 
-def test_ngram_context_seen():
+def test_ngram_context_length():
     lm = KneserNeyLM(3, 4).fit([0, 1, 2, 0, 1, 3])
-    seen = ngram_context_seen(lm, [0, 1, 2, 3, 2, 0])
-    # contexts: (0,), (0, 1), (1, 2), (2, 3), (3, 2)
-    assert seen.tolist() == [True, True, True, False, False]
+    # predicting ids[1:] of [0, 1, 2, 3, 2, 0]: contexts (0,), (0, 1), (1, 2), (2, 3), (3, 2)
+    assert ngram_context_length(lm, [0, 1, 2, 3, 2, 0]).tolist() == [1, 2, 2, 0, 1]  # (3,) never had a successor
 
 
 def test_char_class_and_buckets():
