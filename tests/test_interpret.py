@@ -9,8 +9,9 @@ import torch
 from lstm_teach import Vocab, tokenize_chars
 from lstm_teach.interpret import (best_cells, char_class, chars_to_line_end, clamp_experiment, coloured_html,
                                   correlations, distance_bucket, distance_labels, fit_with_samples, generate_clamped,
-                                  in_quotes, line_lengths, line_position, loss_by_bucket, lstm_step, ngram_context_length,
-                                  r_squared, record_states, ridge_probe, saturation, word_position)
+                                  in_quotes, line_lengths, line_position, loss_by_bucket, lstm_step,
+                                  ngram_context_length, r_squared, record_states, ridge_probe, saturation,
+                                  word_position)
 from lstm_teach.models import make_lstm_lm
 from lstm_teach.ngram import KneserNeyLM
 from lstm_teach.train import TrainConfig, evaluate, generate

@@ -37,15 +37,18 @@ STAND_INS = {
     "08_what_the_lstm_learned": (
         'setups = {"lyrics": dict(hidden=4, layers=1), "Time Machine": dict(hidden=4, layers=2)}\n'
         'texts, recordings = {}, {}\n'
-        'for name, text in {"lyrics": "分开 我想\\n要你\\n" * 40, "Time Machine": "The \'time\' machine\\nwas here.\\n" * 20}.items():\n'
+        'corpora = {"lyrics": "分开 我想\\n要你\\n" * 40, "Time Machine": "The \'time\' machine\\nwas here.\\n" * 20}\n'
+        'for name, text in corpora.items():\n'
         '    vocab = Vocab(tokenize_chars(text), specials=())\n'
         '    texts[name] = {"valid": text, "heldout": text}\n'
         '    for which in ("trained", "untrained"):\n'
-        '        rec = record_states(make_lstm_lm(len(vocab), 4, setups[name]["layers"], kind="nn"), vocab.encode(text))\n'
+        '        model = make_lstm_lm(len(vocab), 4, setups[name]["layers"], kind="nn")\n'
+        '        rec = record_states(model, vocab.encode(text))\n'
         '        recordings[name, which] = {"valid": rec, "heldout": rec}\n'
         'line = {"lyrics": {"cell": 1, "r": 0.5}, "Time Machine": {"cell": 5, "r": 0.2}}\n'
-        'properties = {name: {"position in line": line_position} for name in setups}\n'
-        'found = {(name, "position in line", "trained"): line[name] for name in setups}\n'
+        'properties = {name: {"position in line": line_position, "characters to line end": chars_to_line_end}\n'
+        '              for name in setups}\n'
+        'found = {(name, prop, "trained"): line[name] for name in setups for prop in properties[name]}\n'
         'all_cells = lambda states: states["c"].flatten(1).tanh()\n'),
 }
 
