@@ -94,7 +94,51 @@ def format_seconds(seconds: float) -> str:
 
 
 def progress_bar(iterable, desc: str, progress: bool = True, **kwargs):
-    """A live ``tqdm.auto`` bar over ``iterable`` that disappears when done (``leave=False``)."""
+    """A live ``tqdm.auto`` bar over ``iterable`` that disappears when done (``leave=False``).
+
+    In a notebook, tqdm draws a widget whose saved text is the bar's first state (``0%|``): a
+    stored notebook would show every finished loop as one that never ran. There the bar is shown
+    through a display handle instead, and closing it replaces its output with nothing.
+    """
     from tqdm.auto import tqdm
 
+    if progress and _in_notebook(tqdm):
+        return _notebook_bar()(iterable, desc=desc, **kwargs)
     return tqdm(iterable, desc=desc, leave=False, disable=not progress, **kwargs)
+
+
+def _in_notebook(tqdm_class) -> bool:
+    """Whether ``tqdm.auto`` chose its widget bar (a Jupyter kernel with ipywidgets)."""
+    try:
+        from tqdm.notebook import tqdm as widget_tqdm
+    except ImportError:
+        return False
+    return issubclass(tqdm_class, widget_tqdm)
+
+
+def _notebook_bar():
+    """tqdm's widget bar, displayed through a handle that its ``close`` empties."""
+    from IPython.display import display
+    from tqdm import tqdm as text_tqdm
+    from tqdm.notebook import tqdm as widget_tqdm
+
+    class NotebookBar(widget_tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, leave=False, display=False, **kwargs)
+            self.handle = display(self.container, display_id=True)
+
+        def __iter__(self):
+            # tqdm's plain loop closes the bar however the loop ends; the widget loop would paint
+            # a `break` (early stopping) red first
+            return text_tqdm.__iter__(self)
+
+        def close(self):
+            if self.disable or self.handle is None:
+                return super().close()
+            handle, self.handle = self.handle, None
+            handle.update({"text/plain": ""}, raw=True)  # what stays: nothing; the loop prints its summary
+            if self.total and self.n < self.total:
+                self.total = self.n  # stopped early (early stopping, an error): the bar ends where the loop did
+            return super().close()
+
+    return NotebookBar

@@ -225,14 +225,30 @@ def unfinished_progress(nb):
             if " 0%|" in text or text.startswith("0%|"):
                 found.append(text.strip()[:80])
             found += [m.group() for m in PROGRESS.finditer(text) if int(m.group(1)) < int(m.group(2))]
-    state = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
-    for model in state.get("state", {}).values():
+    for model in _shown_widgets(nb):
         s = model.get("state", {})
         if model.get("model_name") in ("FloatProgressModel", "IntProgressModel") and (
                 s.get("bar_style") == "danger" or s.get("value", 0) < s.get("max", 0)):
             style = s.get("bar_style") or "no style"
             found.append(f"progress widget stopped at {s.get('value')}/{s.get('max')} ({style})")
     return found
+
+
+def _shown_widgets(nb):
+    """The widget models a stored output shows, with their children: a closed bar whose output was
+    emptied keeps its state in the metadata, but no student sees it."""
+    state = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = state.get("state", {})
+    todo = [out["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] for cell in nb["cells"]
+            for out in cell.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in out.get("data", {})]
+    seen = set()
+    while todo:
+        model_id = todo.pop()
+        if model_id in seen or model_id not in models:
+            continue
+        seen.add(model_id)
+        todo += [c.removeprefix("IPY_MODEL_") for c in models[model_id].get("state", {}).get("children", [])]
+    return [models[m] for m in seen]
 
 
 @pytest.mark.parametrize("name", _params("progress"))
@@ -249,6 +265,14 @@ def test_the_progress_check_can_fail():
     done = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "text": ["epochs: 100%|██████████| 20/20 [00:04<00:00]\nbest epoch 7\n"]}]}]}
     assert unfinished_progress(stopped) and unfinished_progress(never) and not unfinished_progress(done)
+    bar = {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_p"]}}
+    red = {"model_name": "FloatProgressModel", "state": {"value": 3, "max": 10, "bar_style": "danger"}}
+    widgets = {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {"box": bar, "p": red}}}}
+    shown = {"metadata": widgets, "cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "display_data", "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "box"}}}]}]}
+    emptied = {"metadata": widgets, "cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "display_data", "data": {"text/plain": []}}]}]}
+    assert unfinished_progress(shown) and not unfinished_progress(emptied)
 
 
 def png_dpi(data: bytes):

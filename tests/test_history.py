@@ -1,6 +1,10 @@
 """lstm_teach.history: the History every fit returns, its summary line, the progress bar."""
 
 import math
+import sys
+from pathlib import Path
+
+import pytest
 
 from lstm_teach.history import History, format_seconds, progress_bar
 
@@ -39,3 +43,23 @@ def test_format_seconds():
 def test_progress_bar_disappears_when_done():
     bar = progress_bar(range(3), "epochs", progress=False)
     assert list(bar) == [0, 1, 2] and bar.leave is False and bar.disable
+
+
+def test_a_finished_or_stopped_bar_leaves_no_progress_text_in_a_stored_notebook():
+    """Run two loops in a real kernel (one to its end, one stopped by ``break`` as early stopping
+    does) and check what a saved notebook keeps: no bar text, no stopped bar, the printed lines."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_classroom import unfinished_progress
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from lstm_teach.history import progress_bar\n"
+        "for i in progress_bar(range(5), 'to the end'):\n    pass\nprint('finished', i)\n"
+        "def fit():\n    for i in progress_bar(range(10), 'stopped early'):\n        if i == 3:\n            break\n"
+        "    print('stopped at', i)\nfit()")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    printed = "".join("".join(out.get("text", "")) for out in nb.cells[0].outputs)
+    assert printed == "finished 4\nstopped at 3\n"
+    assert not unfinished_progress(nb)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ["MPLBACKEND"] = "Agg"
 os.environ.setdefault("LSTM_TEACH_QUICK", "1")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 # Settle pyplot's backend before an IPython shell exists: matplotlib 3.7 would otherwise install its
 # IPython display hook through an import that IPython 9 removed (the notebooks run in a kernel
