@@ -134,6 +134,8 @@ def check(name: str, stack: dict, torch_wheel: str) -> dict:
                   f"{stack['wanted']['torch']}: only local CPU wheels may be installed here")
     return {"about": stack["about"], "wanted": stack["wanted"], "versions": versions, "torch_note": torch_note,
             "tests": counts, "failed": failed, "pytest_exit_code": tests.returncode,
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                     text=True).stdout.strip(),
             "minutes": round((time.time() - started) / 60, 1), "date": time.strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
 
