@@ -8,7 +8,8 @@ place that names it. The badge is the notebook's first cell and the set-up cell 
 both are found again by their cell tags, so running the script twice changes nothing.
 The set-up cell holds the quick-mode switch (``QUICK``, a drop-down in Colab); inside Colab it
 installs lstm_teach at the version the notebook was written for (the tag ``v<version>`` of
-``[project] version``; Colab's own torch and Jupyter stay as they are) and turns on Colab's widget
+``[project] version``, or ``main`` with a note while that tag is not pushed; Colab's own torch and
+Jupyter stay as they are) and turns on Colab's widget
 manager so the ipywidgets sliders work. Before a full run on a CPU it prints how long the stored
 full run took (``full_seconds`` in ``results/<notebook>.json``) and how to go faster. A rewrite
 changes the cells' sources only: their ids and stored outputs stay.
@@ -71,7 +72,9 @@ def setup_source(notebook: Path) -> str:
         "if QUICK is not None:",
         '    os.environ["LSTM_TEACH_QUICK"] = "1" if QUICK else "0"',
         'if "google.colab" in sys.modules:  # lstm_teach as this notebook was written for it',
-        f'    %pip install -q "lstm-teach @ git+{url}@v{version()}"',
+        f'    !pip install -q "lstm-teach @ git+{url}@v{version()}" \\',
+        f'        || (echo "v{version()} is not published: installing main, which may differ"; \\',
+        f'            pip install -q "lstm-teach @ git+{url}@main")',
     ]
     if notebook.name.startswith(("06_", "08_")):  # Chinese characters in the plots need a CJK font
         lines.append("    !apt-get -qq update && apt-get -qq install -y fonts-noto-cjk > /dev/null")

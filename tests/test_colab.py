@@ -1,9 +1,11 @@
 """Every notebook's Colab badge and set-up cell agree with the URL in pyproject.toml."""
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("colab_cells", ROOT / "scripts" / "colab_cells.py")
@@ -56,7 +58,7 @@ def _run_setup_cell(source, monkeypatch, **env):
 def test_setup_cell_pins_the_version_and_apt_updates_first():
     source = colab_cells.setup_source(Path("06_x.ipynb"))
     url, _ = colab_cells.repository()
-    assert f'%pip install -q "lstm-teach @ git+{url}@v{colab_cells.version()}"' in source
+    assert f'!pip install -q "lstm-teach @ git+{url}@v{colab_cells.version()}"' in source
     assert "apt-get -qq update && apt-get -qq install -y fonts-noto-cjk" in source
     assert source.splitlines()[2].startswith("QUICK = None")  # the switch, visible at the top
 
@@ -97,3 +99,38 @@ def test_rewrite_keeps_ids_and_outputs(tmp_path):
     nb = nbformat.read(path, as_version=4)
     assert [c.id for c in nb.cells] == ids and nb.cells[1].outputs[0].text == "kept\n"
     assert colab_cells.problems(path) == []
+
+
+def _install_command(source: str) -> str:
+    """The shell command of the set-up cell's ``!pip`` line, continuation lines joined as IPython does."""
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("!pip"))
+    command = []
+    for line in lines[start:]:
+        command.append(line.strip().lstrip("!").removesuffix("\\"))
+        if not line.endswith("\\"):
+            break
+    return " ".join(command)
+
+
+@pytest.mark.parametrize("tag_published", [True, False])
+def test_setup_cell_installs_the_tag_and_falls_back_to_main(tmp_path, tag_published):
+    """Run the cell's install command under bash with a stand-in ``pip`` that records what it was
+    asked for and, like pip before the tag is pushed, fails on the tag."""
+    url, _ = colab_cells.repository()
+    tag = f"git+{url}@v{colab_cells.version()}"
+    fake = tmp_path / "pip"
+    fake.write_text(f"#!/bin/sh\necho \"$*\" >> {tmp_path}/asked\n"
+                    + ("" if tag_published else f'case "$*" in *"{tag}"*) exit 1;; esac\n') + "exit 0\n")
+    fake.chmod(0o755)
+    command = _install_command(colab_cells.setup_source(Path("02_x.ipynb")))
+    run = subprocess.run(["bash", "-c", command], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+                         capture_output=True, text=True)
+    asked = (tmp_path / "asked").read_text().splitlines()
+    assert run.returncode == 0, run.stderr
+    assert tag in asked[0]
+    if tag_published:
+        assert len(asked) == 1 and not run.stdout
+    else:
+        assert len(asked) == 2 and asked[1].endswith(f"git+{url}@main")
+        assert "is not published: installing main" in run.stdout
