@@ -38,9 +38,8 @@ sys.path.insert(0, str(ROOT / "hub"))
 import localhub  # noqa: E402  (hub/localhub.py)
 
 from lstm_teach.hub import hub_link  # noqa: E402
+from test_browser import CHROMIUM, SCREENSHOTS, _wait  # noqa: E402  (the browser test's settings and polling)
 
-CHROMIUM = os.environ.get("LSTM_TEACH_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(os.environ.get("LSTM_TEACH_SCREENSHOTS", ROOT / "screenshots"))
 RUN_ALL_TIMEOUT = float(os.environ.get("LSTM_TEACH_BROWSER_TIMEOUT", 600))  # s, both students at once
 NOTEBOOK = "02_lstm_cell.ipynb"
 ANSWER = "my_count = 4 * (256 * 100 + 256 * 256 + 2 * 256)  # my answer"  # exercise 1, typed in
@@ -117,16 +116,6 @@ for what, act in (("new_file", lambda: (data / "student-was-here.txt").write_tex
         report[what] = "PermissionError"
 print(json.dumps(report))
 """
-
-
-def _wait(what: str, check, timeout: float, detail=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(1)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}. {detail()}")
 
 
 class Student:
