@@ -27,7 +27,7 @@ import torch
 
 __all__ = [
     "tokenize_chars", "tokenize_words", "Vocab", "lm_batches_random", "lm_batches_sequential",
-    "LMBatches", "pad_sequences", "BucketBatches",
+    "LMBatches", "pad_sequences", "BucketBatches", "split_three",
 ]
 
 
@@ -158,6 +158,25 @@ def _check_sizes(n: int, batch_size: int, num_steps: int, per_row: int) -> None:
     if per_row < 1:
         raise ValueError(f"a corpus of {n} tokens is too short for one batch of "
                          f"batch_size={batch_size} x num_steps={num_steps}")
+
+
+def split_three(ids, valid: float = 0.1, test: float = 0.1):
+    """Cut one long text into train / validation / test parts, in this order (no shuffling).
+
+    The test part is the last ``test`` fraction, the validation part the ``valid`` fraction before
+    it: every choice (n-gram order, model size, epoch to keep, mixture weight) is made on the
+    validation part, and the test part is read once, at the end.
+    """
+    for name, value in (("valid", valid), ("test", test)):
+        if not isinstance(value, float | int) or isinstance(value, bool) or not 0 < value < 1:
+            raise ValueError(f"{name}={value!r}: use a fraction between 0 and 1, e.g. 0.1")
+    if valid + test >= 1:
+        raise ValueError(f"valid={valid} + test={test} leaves nothing to train on: keep the sum below 1")
+    n = len(ids)
+    a, b = round(n * (1 - valid - test)), round(n * (1 - test))
+    if not 0 < a < b < n:
+        raise ValueError(f"a text of {n} tokens is too short to split into three parts")
+    return ids[:a], ids[a:b], ids[b:]
 
 
 def lm_batches_random(corpus, batch_size: int, num_steps: int,

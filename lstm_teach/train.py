@@ -34,7 +34,7 @@ from .text import LMBatches
 
 __all__ = [
     "TrainConfig", "detach_state", "optimizer_step", "train_epoch", "evaluate", "token_probs", "fit",
-    "ensemble_perplexity", "generate",
+    "ensemble_perplexity", "generate", "TIME_MACHINE", "TIME_MACHINE_MODEL",
 ]
 
 
@@ -54,6 +54,12 @@ class TrainConfig:
     seed: int = 0  # seeds the batch order and offsets
     ema: float = 0.0  # decay of a moving average of the weights, e.g. 0.99 per step (0: off); see fit
     patience: int | None = None  # early stopping: epochs without a better held-out perplexity (None: off)
+
+
+# The character language model of notebooks 03 and 04 (The Time Machine): notebook 03 chooses these
+# on the validation part, notebook 04 trains nn.LSTM with exactly the same ones.
+TIME_MACHINE = TrainConfig(epochs=20, batch_size=16, num_steps=35, lr=0.006, lr_decay=0.92, ema=0.998)
+TIME_MACHINE_MODEL = dict(hidden_size=256, num_layers=2, dropout=0.5)
 
 
 def _perplexity(mean_nll: float) -> float:

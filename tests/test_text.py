@@ -139,3 +139,19 @@ def test_bucketing_pads_tag_sequences_with_ignore_index():
     assert y.tolist() == [[6, -100, -100], [7, 8, 9]]
     with pytest.raises(ValueError, match="labels"):
         BucketBatches(seqs, [1], batch_size=2)
+
+
+def test_split_three_keeps_order_and_sizes():
+    from lstm_teach.text import split_three
+    train, valid, test = split_three(list(range(1000)), valid=0.1, test=0.1)
+    assert (len(train), len(valid), len(test)) == (800, 100, 100)
+    assert train + valid + test == list(range(1000))  # nothing lost, nothing shuffled
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(valid=0), "valid=0"), (dict(test=1.5), "test=1.5"), (dict(valid=0.6, test=0.4), "nothing to train"),
+])
+def test_split_three_bad_fractions(kwargs, words):
+    from lstm_teach.text import split_three
+    with pytest.raises(ValueError, match=words):
+        split_three(list(range(100)), **kwargs)
