@@ -6,7 +6,9 @@ Two sizes: The Time Machine (vocab 28) and the Jay Chou lyrics (vocab 1027), bot
 256, batch 32 and 35 time steps, as in d2l. Each row is the median batch of torch.utils.benchmark
 (at least --seconds of timed batches after warm-up) of forward + backward + gradient clipping +
 Adam step on random token ids;
-the ratio is to nn.LSTM measured in the same run. torch.compile's compile time is reported
+the ratios are to nn.LSTM measured in the same run: fed one-hot vectors (as d2l's concise model)
+and fed by an embedding lookup (nn.Embedding(V, 256), the fair peer of the scratch models that
+look up rows of W_x instead of multiplying one-hot vectors). torch.compile's compile time is reported
 apart from its steady-state speed. Timings on a shared machine are noisy: the load average
 is printed beside the table. On a CPU it ends with a floor: the matrix products any LSTM layer
 must do, timed alone, beside nn.LSTM's whole layer (lstm_teach.speed.time_products).
@@ -41,6 +43,11 @@ def main():
               f"(load average at start {load:.1f})")
         rows = compare_speed(vocab, 256, 32, 35, steps, args.seconds, device=device, progress=False)
         print(format_speed_table(rows), flush=True)
+        scratch = [r for r, (_, kwargs, _) in zip(rows, steps) if kwargs["kind"] == "scratch" and not r["error"]]
+        if scratch:
+            best = max(scratch, key=lambda r: r["tokens_per_s"])
+            print(f"fastest scratch model: {best['label']}, {best['ratio']:.2f}x nn.LSTM (one-hot), "
+                  f"{best['ratio_peer']:.2f}x nn.LSTM fed by an embedding lookup", flush=True)
     if device.type == "cpu":  # why vocab 28 is hard: the products alone, beside nn.LSTM's whole layer
         floor = time_products(256, 32, 35, input_size=28)
         print(f"\nper batch (hidden 256, batch 32, 35 steps): the matrix products alone {floor['products_ms']:.2f} ms, "

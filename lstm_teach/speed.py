@@ -101,6 +101,8 @@ SPEED_STEPS = (
     ("+ lookup instead of one-hot", dict(kind="scratch", variant="hoisted"), False),
     ("+ hand-written BPTT (oneDNN)", dict(kind="scratch", variant="handwritten"), False),
     ("torch.compile(hoisted + lookup)", dict(kind="scratch", variant="hoisted"), True),
+    # the fair peer of "+ lookup": nn.LSTM reading rows of an nn.Embedding instead of one-hot vectors
+    ("nn.LSTM + embedding lookup (256)", dict(kind="nn", embed_size=256), False),
     ("nn.LSTM (one-hot input, as d2l)", dict(kind="nn"), False),
 )
 
@@ -114,7 +116,9 @@ def compare_speed(vocab_size: int, hidden_size: int = 256, batch_size: int = 32,
     carried state; the on-disk compile cache switched off) are timed apart, as ``compile_s``; its
     tokens/s is the steady state after that. A compile that fails is recorded with its error and
     the table goes on. Rows are dicts with label, tokens_per_s (median), repeats (tokens/s of
-    every timed block), compile_s, error and ratio (to the last row, ``nn.LSTM``).
+    every timed block), compile_s, error, ratio (to the last row, ``nn.LSTM`` fed one-hot vectors)
+    and ratio_peer (to the first ``nn.LSTM`` row that reads an embedding, the fair peer of the
+    scratch models that look up rows of ``W_x``; nan when ``steps`` has none).
     """
     device = get_device(device)
     rows = []
@@ -138,8 +142,11 @@ def compare_speed(vocab_size: int, hidden_size: int = 256, batch_size: int = 32,
             row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
         rows.append(row)
     base = rows[-1]["tokens_per_s"]
+    peers = [r["tokens_per_s"] for r, (_, kwargs, _) in zip(rows, steps)
+             if kwargs.get("kind") == "nn" and kwargs.get("embed_size")]
+    peer = peers[0] if peers else float("nan")
     for row in rows:
-        row["ratio"] = row["tokens_per_s"] / base
+        row["ratio"], row["ratio_peer"] = row["tokens_per_s"] / base, row["tokens_per_s"] / peer
     return rows
 
 
@@ -157,14 +164,18 @@ def _cold_compile():
 
 
 def format_speed_table(rows: list[dict]) -> str:
-    """The rows of :func:`compare_speed` as a text table."""
-    lines = [f"{'model':<36} {'tokens/s':>10} {'x nn.LSTM':>9}  {'compile':>8}"]
+    """The rows of :func:`compare_speed` as a text table: the ratio to ``nn.LSTM`` fed one-hot
+    vectors and, when the rows have a fair peer, to ``nn.LSTM`` fed by an embedding lookup."""
+    peer = any(r.get("ratio_peer") == r.get("ratio_peer") for r in rows)  # nan != nan: no peer row
+    head = f" {'x lookup':>9}" if peer else ""
+    lines = [f"{'model':<36} {'tokens/s':>10} {'x nn.LSTM':>9}{head}  {'compile':>8}"]
     for r in rows:
         compile_s = f"{r['compile_s']:.0f} s" if r["compile_s"] is not None else ""
         if r["error"]:
             lines.append(f"{r['label']:<36} {'failed':>10} {'':>9}  {r['error']}")
         else:
-            lines.append(f"{r['label']:<36} {r['tokens_per_s']:>10,.0f} {r['ratio']:>8.2f}x  {compile_s:>8}")
+            second = f" {r['ratio_peer']:>8.2f}x" if peer else ""
+            lines.append(f"{r['label']:<36} {r['tokens_per_s']:>10,.0f} {r['ratio']:>8.2f}x{second}  {compile_s:>8}")
     return "\n".join(lines)
 
 

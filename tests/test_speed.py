@@ -25,7 +25,19 @@ def test_throughput_and_speed_table_run():
     assert rows[-1]["ratio"] == 1.0 and rows[0]["tokens_per_s"] > 0 and len(rows[0]["repeats"]) >= 1
     assert rows[0]["ratio"] == pytest.approx(rows[0]["tokens_per_s"] / rows[1]["tokens_per_s"])
     table = format_speed_table(rows)
-    assert "x nn.LSTM" in table and table.count("\n") == 2
+    assert "x nn.LSTM" in table and "x lookup" not in table and table.count("\n") == 2
+
+
+def test_speed_table_has_the_fair_peer_and_both_ratios():
+    steps = [("lookup", dict(kind="scratch", variant="hoisted"), False),
+             ("nn + lookup", dict(kind="nn", embed_size=4), False), ("nn one-hot", dict(kind="nn"), False)]
+    rows = compare_speed(11, 8, 2, 5, steps, min_run_time=0.01, warmup=1, device="cpu", progress=False)
+    assert rows[1]["ratio_peer"] == 1.0 and rows[2]["ratio"] == 1.0
+    assert rows[0]["ratio_peer"] == pytest.approx(rows[0]["tokens_per_s"] / rows[1]["tokens_per_s"])
+    assert rows[0]["ratio"] == pytest.approx(rows[0]["tokens_per_s"] / rows[2]["tokens_per_s"])
+    table = format_speed_table(rows)
+    assert "x nn.LSTM" in table and "x lookup" in table and table.count("\n") == 3
+    assert any(label == "nn.LSTM + embedding lookup (256)" for label, _, _ in speed.SPEED_STEPS)
 
 
 def test_throughput_is_tokens_per_second_of_the_median_batch(monkeypatch):
