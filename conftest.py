@@ -4,7 +4,12 @@ nbval makes one test per notebook cell; ``--durations`` lists slow cells, and th
 them up per notebook so that the quick-mode budget of each notebook is easy to check.
 """
 
+import os
 from collections import defaultdict
+
+# Every figure a notebook shows under the tests is checked for a classroom projector
+# (lstm_teach.plots.figure_problems): nbval's kernels inherit this from the test process.
+os.environ.setdefault("LSTM_TEACH_CHECK_FIGURES", "1")
 
 _times: dict[str, float] = defaultdict(float)
 

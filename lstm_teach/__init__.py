@@ -30,12 +30,19 @@ The approach follows *Dive into Deep Learning* (Zhang, Lipton, Li and Smola, d2l
 chapters 9 and 10 (8 and 9 of the Chinese edition), rewritten for a current PyTorch stack.
 """
 
+import os
+
 from .config import data_dir, default_threads, describe_run, get_device, quick_mode, seed_everything
 from .text import BucketBatches, LMBatches, Vocab, tokenize_chars, tokenize_words
 
 __version__ = "0.1.0"
 
 default_threads()  # one torch thread per kernel on a JupyterHub (see config.default_threads)
+
+if os.environ.get("LSTM_TEACH_CHECK_FIGURES", "").lower() in ("1", "true", "yes", "on"):
+    from .plots import check_figures_on_show
+
+    check_figures_on_show()  # the test suite's projector check of every figure shown (plots.figure_problems)
 
 __all__ = [
     "__version__", "quick_mode", "seed_everything", "get_device", "data_dir", "describe_run",

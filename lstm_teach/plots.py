@@ -6,10 +6,12 @@ drawn in its notebook. Sections below are grouped by the notebook that derives t
 
 from __future__ import annotations
 
+import numpy as np
 import matplotlib.pyplot as plt
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["use_course_style", "MIN_FONT_SIZE"]
+__all__ = ["use_course_style", "MIN_FONT_SIZE", "figure_problems", "check_figures_on_show"]
 
 
 MIN_FONT_SIZE = 9  # points: the smallest text a figure may have, readable on a classroom projector
@@ -34,6 +36,110 @@ def use_course_style(dpi: int = 100) -> None:
         "axes.spines.top": False,
         "axes.spines.right": False,
     })
+
+
+# ---------------------------------------------------------------- the projector check
+def _is_colorbar(ax) -> bool:
+    return ax.get_label() == "<colorbar>" or hasattr(ax, "_colorbar")
+
+
+def _shows_ticks(axis) -> bool:
+    return axis.get_visible() and any(t.get_visible() and t.get_text() for t in axis.get_ticklabels())
+
+
+def _labelled(ax, which: str) -> bool:
+    """The axis has a label, or an axis it shares (``sharex``/``twinx``) or the figure's ``sup?label`` does."""
+    fig = ax.figure
+    sup = getattr(fig, f"_sup{which}label", None)
+    if sup is not None and sup.get_text():
+        return True
+    shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
+    return any(getattr(a, f"get_{which}label")() for a in shared.get_siblings(ax))
+
+
+def _points_in(box, xy: np.ndarray) -> int:
+    inside = (xy[:, 0] > box.x0) & (xy[:, 0] < box.x1) & (xy[:, 1] > box.y0) & (xy[:, 1] < box.y1)
+    return int(inside.sum())
+
+
+def _data_under_legend(ax, legend) -> list[str]:
+    """Names of the lines, markers and bars of ``ax`` that the legend's box covers (in pixels)."""
+    box, frame = legend.get_window_extent().expanded(0.98, 0.9), ax.get_window_extent()
+    covered = []
+    for line in ax.get_lines():
+        xy = line.get_xydata()
+        if not line.get_visible() or len(xy) == 0:
+            continue
+        xy = line.get_transform().transform(np.asarray(xy, dtype=float))
+        if len(xy) > 1 and line.get_linestyle() not in ("None", "", " "):  # the segments, not only the points
+            t = np.linspace(0, 1, 9)[:, None, None]
+            xy = (xy[:-1] + t * (xy[1:] - xy[:-1])).reshape(-1, 2)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        xy = xy[(xy[:, 0] >= frame.x0) & (xy[:, 0] <= frame.x1) & (xy[:, 1] >= frame.y0) & (xy[:, 1] <= frame.y1)]
+        if _points_in(box, xy):
+            covered.append(f"line {line.get_label()!r}")
+    for coll in ax.collections:  # scatter markers
+        offsets = coll.get_offsets()
+        if coll.get_visible() and len(offsets) and type(coll).__name__ == "PathCollection":
+            if _points_in(box, coll.get_offset_transform().transform(np.asarray(offsets, dtype=float))):
+                covered.append("scatter markers")
+    for patch in ax.patches:  # bars
+        if isinstance(patch, Rectangle) and patch.get_visible() and patch.get_height() and patch.get_width():
+            if patch.get_window_extent().overlaps(box):
+                covered.append("bars")
+                break
+    return covered
+
+
+def figure_problems(fig) -> list[str]:
+    """What would make ``fig`` hard to read on a classroom projector, as sentences (empty: fine).
+
+    Checked: dpi >= 100; legend, tick, axis-label and title text >= ``MIN_FONT_SIZE``; every panel
+    with visible tick labels has a label on that axis (its own, a shared axis's or the figure's);
+    no legend box over the panel's lines, markers or bars. The figure is drawn once to lay it out.
+    """
+    problems = []
+    if fig.dpi < 100:
+        problems.append(f"dpi {fig.dpi:g} < 100 (call use_course_style() or pass dpi=100)")
+    fig.canvas.draw()
+    for i, ax in enumerate(fig.axes, 1):
+        if not ax.get_visible() or not ax.axison or _is_colorbar(ax):
+            continue
+        name = f"panel {i}" + (f" ({ax.get_title()!r})" if ax.get_title() else "")
+        for which in "xy":
+            if _shows_ticks(getattr(ax, f"{which}axis")) and not _labelled(ax, which):
+                problems.append(f"{name}: no {which}-axis label (ax.set_{which}label(...))")
+        texts = [("tick", t) for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_visible() and t.get_text()]
+        texts += [("axis-label", ax.xaxis.label), ("axis-label", ax.yaxis.label), ("title", ax.title)]
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            texts += [("legend", t) for t in legend.get_texts()]
+            covered = _data_under_legend(ax, legend)
+            if covered:
+                problems.append(f"{name}: the legend covers {', '.join(covered)} (move it: loc=..., or outside)")
+        small = sorted({kind for kind, t in texts if t.get_text() and t.get_fontsize() < MIN_FONT_SIZE})
+        if small:
+            problems.append(f"{name}: {', '.join(small)} text below {MIN_FONT_SIZE} pt")
+    return problems
+
+
+def check_figures_on_show() -> None:
+    """Make ``plt.show()`` refuse figures that fail :func:`figure_problems` (an ``AssertionError`` naming them).
+
+    Switched on by ``LSTM_TEACH_CHECK_FIGURES=1`` (the test suite sets it), so that every figure a
+    notebook shows in the tests is checked; a student's run never is.
+    """
+    show = getattr(plt.show, "__wrapped__", plt.show)
+
+    def checked_show(*args, **kwargs):
+        problems = [f"figure {n}: {p}" for n in plt.get_fignums() for p in figure_problems(plt.figure(n))]
+        if problems:
+            plt.close("all")
+            raise AssertionError("figure check (LSTM_TEACH_CHECK_FIGURES=1):\n  " + "\n  ".join(problems))
+        return show(*args, **kwargs)
+
+    checked_show.__wrapped__ = show
+    plt.show = checked_show
 
 
 # ---------------------------------------------------------------- any training run
@@ -491,7 +597,6 @@ def plot_seconds_per_batch(seconds: dict, title: str = "time per batch"):
 
 # ---------------------------------------------------------------- notebook 07
 
-import numpy as np  # noqa: E402  (this section's own import, kept here so sections stay separate)
 
 __all__ += ["plot_tag_scores", "plot_tag_confusion"]
 
@@ -626,9 +731,9 @@ def plot_bucket_losses(tables: dict, title: str = "LSTM minus n-gram, nats per c
         ax.axvline(0, color="black", lw=0.8)
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("LSTM − n-gram (nats/char)")
+        ax.set_ylabel("bucket (characters in it)")
         ax.tick_params(axis="y", labelsize=9)
         ax.grid(axis="y", visible=False)
-    axes[0, 0].set_ylabel("bucket (characters in it)")
     fig.suptitle(title + "   (blue: the LSTM is better; in brackets: characters)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -13,7 +13,9 @@ The rules (README, "For teachers"):
   notebook's ``results/<name>.json``;
 - stored progress text reads as finished (no ``0%|``, no ``n/N`` with n < N, no stopped widget bars);
 - stored figures have dpi >= 100 (the PNG's pHYs chunk), and a cell that draws with a ``plot_*`` function
-  shows (and so closes) its figure itself.
+  shows (and so closes) its figure itself; when the notebooks run under the tests, that ``plt.show()``
+  checks each figure's labels, text sizes and legend placement (``lstm_teach.plots.figure_problems``,
+  tested in tests/test_plots.py).
 
 Notebooks whose stored outputs can only be fixed by a full re-run are marked ``xfail(strict=True)``: the
 mark fails the test as soon as the re-stored notebook passes, so it must then be removed.

@@ -169,3 +169,68 @@ def test_plot_history_draws_every_run_and_the_kept_epoch():
     assert [tuple(s.get_xdata()) for s in stars] == [(3,), (2,)]
     assert metric_ax.get_ylabel() == "accuracy (higher is better)" and loss_ax.get_xlabel() == "epoch"
     plt.close("all")
+
+
+# ---------------------------------------------------------------- the projector check
+def _good_figure():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [0, 1, 2], label="rising")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def test_figure_problems_passes_a_readable_figure():
+    from lstm_teach.plots import figure_problems, use_course_style
+    use_course_style()
+    assert figure_problems(_good_figure()) == []
+    fig, axes = plt.subplots(2, 2, sharex=True, sharey=True)  # inner panels borrow the shared labels
+    for ax in axes.flat:
+        ax.plot([1, 2])
+    axes[1, 0].set_xlabel("step")
+    axes[1, 0].set_ylabel("value")
+    assert figure_problems(fig) == []
+    plt.close("all")
+
+
+def test_figure_problems_names_each_problem():
+    from lstm_teach.plots import figure_problems, use_course_style
+    use_course_style()
+    fig, (left, right) = plt.subplots(1, 2)
+    left.plot([0, 1, 2], [2, 2, 2], label="flat")  # a flat line through the middle of the panel
+    left.legend(loc="center")
+    right.plot([0, 1], [0, 1], label="small")
+    right.set_xlabel("x")
+    right.set_ylabel("y")
+    right.legend(loc="lower right", fontsize=7)
+    right.tick_params(labelsize=6)
+    problems = figure_problems(fig)
+    assert "panel 1: no x-axis label (ax.set_xlabel(...))" in problems
+    assert "panel 1: no y-axis label (ax.set_ylabel(...))" in problems
+    assert "panel 1: the legend covers line 'flat' (move it: loc=..., or outside)" in problems
+    assert "panel 2: legend, tick text below 9 pt" in problems
+    fig, ax = plt.subplots(dpi=72)
+    ax.bar([0, 1, 2], [3, 3, 3], label="bars")
+    ax.set_xlabel("class")
+    ax.set_ylabel("count")
+    ax.legend(loc="upper center")
+    assert figure_problems(fig) == ["dpi 72 < 100 (call use_course_style() or pass dpi=100)",
+                                    "panel 1: the legend covers bars (move it: loc=..., or outside)"]
+    plt.close("all")
+
+
+def test_checked_show_refuses_a_bad_figure_and_shows_a_good_one(monkeypatch):
+    from lstm_teach.plots import check_figures_on_show, use_course_style
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(len(plt.get_fignums())))
+    check_figures_on_show()
+    use_course_style()
+    _good_figure()
+    plt.show()
+    assert shown == [1]
+    plt.close("all")
+    plt.subplots()[1].plot([1, 2])
+    with pytest.raises(AssertionError, match="figure 1: panel 1: no x-axis label"):
+        plt.show()
+    assert shown == [1] and plt.get_fignums() == []  # not shown, and closed
