@@ -363,7 +363,7 @@ def plot_lstm_step(i, f, g, o, c_prev, c, h, axes=None):
     import numpy as np
 
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
+        _, axes = plt.subplots(1, 2, figsize=(8, 3.8), layout="constrained")
     values = [np.asarray(v, dtype=float).ravel() for v in (i, f, g, o, c_prev, c, h)]
     n = len(values[0])
     width = 0.8 / 4
@@ -381,7 +381,7 @@ def plot_lstm_step(i, f, g, o, c_prev, c, h, axes=None):
         ax.set_xticks(range(n), [f"unit {u}" for u in range(n)])
         ax.set(xlabel="hidden unit", ylabel="value")
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.legend(fontsize=9, loc="lower left")
+        ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4)  # below: bars go both ways
     return axes
 
 

@@ -139,7 +139,8 @@ PLOTS = {  # name: a call with small made-up data
                                                           "probe_untrained": -0.2}]),
 }
 DIAGRAMS = {"draw_lstm_cell", "plot_coloured_text"}  # pictures without axes: they have a title
-NOT_FIGURES = {"use_course_style", "MIN_FONT_SIZE", "CJK_FONT_NAMES", "find_cjk_font", "use_cjk_font"}  # tested above
+NOT_FIGURES = {"use_course_style", "MIN_FONT_SIZE", "CJK_FONT_NAMES", "find_cjk_font", "use_cjk_font",
+               "figure_problems", "check_figures_on_show"}  # tested above and below
 
 
 def test_every_public_plot_has_a_smoke_test():
@@ -157,6 +158,7 @@ def test_plot_renders_with_labelled_axes(name):
     else:
         assert axes and all(ax.get_xlabel() or ax.get_ylabel() or ax.get_title() for ax in axes)
         assert any(ax.get_xlabel() for ax in axes) and any(ax.get_ylabel() for ax in axes), name
+        assert plots.figure_problems(fig) == [], name  # readable on a projector
     plt.close("all")
 
 
