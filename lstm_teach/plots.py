@@ -526,8 +526,11 @@ def plot_grad_norms(norms: dict, clip: float | None = None, title: str = "gradie
 
 def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_label: str = "n-gram",
                    title: str = "perplexity per epoch", log: bool = True, which: str = "both",
-                   valid_label: str = "validation"):
-    """Training (dashed) and validation (solid) perplexity per epoch for several ``History`` of ``train.fit``."""
+                   valid_label: str = "validation", legend_loc: str = "best"):
+    """Training (dashed) and validation (solid) perplexity per epoch for several ``History`` of ``train.fit``.
+
+    The baseline (an n-gram's perplexity) is drawn as a dotted line; ``legend_loc`` places the legend
+    (matplotlib's names, e.g. "upper right") where it hides no curve."""
     fig, ax = plt.subplots(figsize=(7.0, 3.8))
     for i, (label, h) in enumerate(histories.items()):
         epochs = range(1, len(h) + 1)
@@ -538,13 +541,14 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
         if h.best_epoch:
             ax.plot(h.best_epoch, h.valid_metric[h.best_epoch - 1], "k*", ms=10)
     if baseline is not None:
-        ax.axhline(baseline, color="grey", ls=":", lw=1.5, label=f"{baseline_label}: {baseline:.0f}")
+        shown = f"{baseline:.2f}" if baseline < 10 else f"{baseline:.0f}"  # 3.80 on books, 200 on lyrics
+        ax.axhline(baseline, color="grey", ls=":", lw=1.5, label=f"{baseline_label}: {shown}")
     if log:
         ax.set_yscale("log")
         _plain_log_ticks(ax.yaxis)
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=9, ncol=2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs, also for one
+    ax.legend(fontsize=9, ncol=2, loc=legend_loc)
     fig.tight_layout()
     return fig
 

@@ -54,6 +54,7 @@ class TrainConfig:
     seed: int = 0  # seeds the batch order and offsets
     ema: float = 0.0  # decay of a moving average of the weights, e.g. 0.99 per step (0: off); see fit
     patience: int | None = None  # early stopping: epochs without a better held-out perplexity (None: off)
+    weight_decay: float = 0.0  # decoupled weight decay (AdamW, Loshchilov & Hutter 2019; SGD: L2); 0: off
 
 
 # The character language model of notebooks 03 and 04 (The Time Machine): notebook 03 chooses these
@@ -79,10 +80,14 @@ def detach_state(state):
 
 
 def _make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if not cfg.weight_decay >= 0:  # also catches nan
+        raise ValueError(f"weight_decay={cfg.weight_decay}: use a decay >= 0, e.g. 0.1 (0 switches it off)")
     if cfg.optimizer == "adam":
+        if cfg.weight_decay:  # Adam's own weight_decay is an L2 term that Adam rescales; AdamW decays directly
+            return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         return torch.optim.Adam(model.parameters(), lr=cfg.lr)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr)
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     raise ValueError(f"optimizer={cfg.optimizer!r}: use 'adam' or 'sgd'")
 
 
@@ -239,7 +244,7 @@ def fit(model: nn.Module, train_ids, valid_ids=None, cfg: TrainConfig | None = N
         if averaged is not None:
             extra["raw_valid_perplexity"] = heldout(model)
         history.add(math.log(ppl), ppl, math.log(valid), valid, time.perf_counter() - start, **extra)
-        bar.set_postfix(train=f"{ppl:.2f}", valid=f"{valid:.2f}")
+        bar.set_postfix(train=f"{ppl:.2f}", **({"valid": f"{valid:.2f}"} if valid_ids is not None else {}))
         if callback is not None:
             callback(epoch + 1, model)
         if cfg.patience is not None:

@@ -207,3 +207,23 @@ def test_optimizer_step_clips_to_the_norm_and_returns_the_norm_before():
     assert torch.allclose(w.weight, torch.tensor([[1.0 - 3.0, 1.0 - 4.0]]))  # stepped by the clipped (3, 4)
     loss = (w(torch.tensor([[3.0, 4.0]])) ** 2).sum() / 2
     assert math.isnan(optimizer_step(w, torch.optim.SGD(w.parameters(), lr=0.0), loss, clip=None))
+
+
+def test_weight_decay_is_adamw_s_decoupled_decay_and_rejects_a_negative_one():
+    cfg = TrainConfig(epochs=1, batch_size=4, num_steps=10, lr=0.03, weight_decay=0.1)
+    torch.manual_seed(0)
+    lm = make_lstm_lm(6, 8, kind="nn")
+    torch.manual_seed(0)
+    by_hand = make_lstm_lm(6, 8, kind="nn")
+    fit(lm, _periodic(400), None, cfg, device="cpu", progress=False)
+    optimizer = torch.optim.AdamW(by_hand.parameters(), lr=cfg.lr, weight_decay=0.1)
+    train_epoch(by_hand, LMBatches(_periodic(400), 4, 10, "sequential", seed=0), optimizer, device="cpu")
+    for (k, v), w in zip(lm.state_dict().items(), by_hand.state_dict().values()):
+        assert torch.allclose(v, w, atol=1e-6), k
+    torch.manual_seed(0)
+    plain = make_lstm_lm(6, 8, kind="nn")
+    fit(plain, _periodic(400), None, TrainConfig(epochs=1, batch_size=4, num_steps=10, lr=0.03), device="cpu",
+        progress=False)
+    assert not torch.allclose(plain.W_hq, lm.W_hq)  # the decay changed something
+    with pytest.raises(ValueError, match="weight_decay"):
+        fit(plain, _periodic(400), None, TrainConfig(epochs=1, batch_size=4, num_steps=10, weight_decay=-0.1), device="cpu", progress=False)
