@@ -624,26 +624,36 @@ def plot_tag_scores(probs_before, probs_after, words, tags, title: str = "toy ta
     return fig
 
 
-def plot_tag_confusion(gold, pred, top: int = 8, title: str = "mistakes on the test set"):
-    """Counts of mistakes (gold tag -> predicted tag) among the ``top`` tags most involved in them.
+def plot_tag_confusion(pairs, mistakes, title: str = "mistakes on the test set"):
+    """The listed mistakes ``pairs`` (``(gold, predicted, count)``, e.g. from
+    :func:`lstm_teach.tagging.top_pairs`) outlined in a grid of the tags they involve.
 
-    The diagonal (right answers) is left blank, so the picture shows only what is confused.
+    Every cell counts the words of one gold tag (row) predicted as another (column), from
+    ``mistakes`` (``{(gold, predicted): count}``, :func:`lstm_teach.tagging.mistake_counts`), the
+    same counts the list came from, so the figure shows exactly the printed pairs (outlined) and,
+    around them, the smaller mistakes among the same tags. The diagonal (right answers) is blank.
     """
-    from collections import Counter
+    from matplotlib.patches import Rectangle
 
-    errors = Counter((g, p) for gs, ps in zip(gold, pred) for g, p in zip(gs, ps) if g != p)
-    involved = Counter()
-    for (g, p), n in errors.items():
-        involved[g] += n
-        involved[p] += n
-    tags = [t for t, _ in sorted(involved.items(), key=lambda item: (-item[1], item[0]))[:top]]
-    counts = np.array([[errors.get((g, p), 0) if g != p else np.nan for p in tags] for g in tags])
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
-    image = ax.imshow(counts, cmap="Reds")
+    pairs = [(g, p, int(n)) for g, p, n in pairs]
+    if not pairs:
+        raise ValueError("plot_tag_confusion got no pairs: pass e.g. tagging.top_pairs(mistakes, 8)")
+    wrong = [(g, p, n) for g, p, n in pairs if mistakes.get((g, p), 0) != n]
+    if wrong:
+        raise ValueError(f"pairs and mistakes disagree, e.g. {wrong[0]} but mistakes has "
+                         f"{mistakes.get(wrong[0][:2], 0)}: draw the list from the same counts")
+    tags = list(dict.fromkeys(t for g, p, _ in pairs for t in (g, p)))  # order of first mention
+    counts = np.array([[mistakes.get((g, p), 0) if g != p else np.nan for p in tags] for g in tags], float)
+    size = 1.6 + 0.55 * len(tags)
+    fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    image = ax.imshow(counts, cmap="Reds", vmin=0)
     for (i, j), n in np.ndenumerate(counts):
         if not np.isnan(n):
             ax.text(j, i, int(n), ha="center", va="center", fontsize=9,
                     color="white" if n > 0.6 * np.nanmax(counts) else "black")
+    for g, p, _ in pairs:  # the printed list, outlined
+        ax.add_patch(Rectangle((tags.index(p) - 0.5, tags.index(g) - 0.5), 1, 1, fill=False,
+                               edgecolor="black", linewidth=2))
     ax.set_xticks(range(len(tags)), tags)
     ax.set_yticks(range(len(tags)), tags)
     ax.set(xlabel="predicted tag", ylabel="gold tag", title=title)

@@ -20,7 +20,7 @@ What this module holds, in the order notebook 07 builds it:
   count neither in the loss nor in the accuracy;
 * an explicit training loop (``train_epoch`` / ``evaluate`` / ``fit``), a detailed report
   (:func:`predict`, :func:`accuracy_report`, :func:`per_tag_accuracy`,
-  :func:`confused_pairs`) and :meth:`Tagger.tag` for a sentence a student types.
+  :func:`mistake_counts` and :func:`top_pairs`) and :meth:`Tagger.tag` for a sentence a student types.
 
 Shapes: batches are batch-first. ``B`` sentences, ``T`` words per (padded) sentence, ``L``
 characters per (padded) word, ``K`` tags, ``H`` hidden units per direction.
@@ -47,7 +47,8 @@ __all__ = [
     "PAD_LABEL", "words_and_tags", "train_valid_split", "unseen_mask", "MostFrequentTagBaseline",
     "TaggerConfig", "TaggingBatches", "CharCNN", "BiLSTMTagger", "masked_loss",
     "masked_accuracy", "train_epoch", "evaluate", "fit", "predict", "accuracy_report",
-    "per_tag_accuracy", "confused_pairs", "Tagger", "build_tagger", "normalize_word",
+    "per_tag_accuracy", "mistake_counts", "top_pairs", "confused_pairs", "Tagger", "build_tagger",
+    "normalize_word",
 ]
 
 PAD_LABEL = -100  # the label of padded positions; nn.CrossEntropyLoss ignores it by default
@@ -255,8 +256,11 @@ class TaggingBatches:
 class CharCNN(nn.Module):
     """One vector per word from its characters: embed, convolve, max over positions.
 
-    ``(B, T, L)`` character ids -> ``(B, T, F)``. Padded characters (id 0) are masked before
-    the max, so a word's feature does not depend on how much padding its batch needed.
+    ``(B, T, L)`` character ids -> ``(B, T, F)``. With ``x_j`` the embedding of character ``j``,
+    filter ``f`` computes ``z_fj = b_f + sum_i W_f[:, i] . x_(j+i)`` over a window of characters
+    (zeros beyond the word's ends) and keeps ``c_f = max_j z_fj`` (Ma and Hovy 2016). Padded
+    characters (id 0) are masked before the max, so a word's feature does not depend on how much
+    padding its batch needed.
     """
 
     def __init__(self, n_chars: int, char_dim: int = 30, filters: int = 50, window: int = 3):
@@ -281,6 +285,14 @@ class BiLSTMTagger(nn.Module):
     the backward LSTM read from the end back to word ``t``; ``scores_t = W h_t + b``. The
     sequences are packed (``pack_padded_sequence``) so that the backward LSTM of a short
     sentence starts at its last real word, not at the padding after it.
+
+    Why pack, when notebooks 04 and 05 measure packing as slow on a CPU: a tagger needs the
+    backward state at *every* word, and packing is the one way ``nn.LSTM(bidirectional=True)``
+    gives it for sentences of different lengths (05's alternative, reversing each sentence
+    within its length, needs the two directions as two separate LSTMs). Bucketing keeps the
+    batches nearly pad-free, and notebook 07 prints what packing costs on its batches.
+    Notebook 07 writes this forward pass (and :class:`CharCNN`'s) in cells and checks them
+    against these classes.
     """
 
     def __init__(self, n_words: int, n_chars: int, n_tags: int, cfg: TaggerConfig | None = None):
@@ -448,11 +460,25 @@ def per_tag_accuracy(gold, pred) -> dict[str, tuple[float, int]]:
     return {t: (right[t] / total[t], total[t]) for t in sorted(total, key=lambda t: -total[t])}
 
 
+def mistake_counts(gold, pred) -> Counter:
+    """How often each gold tag was predicted as another: ``{(gold tag, predicted tag): count}``."""
+    return Counter((g, p) for gs, ps in zip(gold, pred) for g, p in zip(gs, ps) if g != p)
+
+
+def top_pairs(mistakes: Counter, top: int = 10) -> list[tuple[str, str, int]]:
+    """The ``top`` most frequent mistakes of :func:`mistake_counts` as ``(gold, predicted, count)``.
+
+    Ties are broken by the tag names, so the list (and a figure drawn from it) is the same every run.
+    """
+    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+        raise ValueError(f"top={top!r}: give a whole number of pairs of at least 1, e.g. top=8")
+    ranked = sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))
+    return [(g, p, n) for (g, p), n in ranked[:top]]
+
+
 def confused_pairs(gold, pred, top: int = 10) -> list[tuple[str, str, int]]:
     """The most frequent mistakes as ``(gold tag, predicted tag, count)``, most frequent first."""
-    errors = Counter((g, p) for gs, ps in zip(gold, pred) for g, p in zip(gs, ps) if g != p)
-    ranked = sorted(errors.items(), key=lambda item: (-item[1], item[0]))  # ties: by tag names
-    return [(g, p, n) for (g, p), n in ranked[:top]]
+    return top_pairs(mistake_counts(gold, pred), top)
 
 
 class Tagger:

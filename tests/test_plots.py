@@ -142,7 +142,7 @@ PLOTS = {  # name: a call with small made-up data
     "plot_seconds_per_batch": lambda: plots.plot_seconds_per_batch({"retain_graph": [0.1, 0.2, 0.3]}),
     "plot_tag_scores": lambda: plots.plot_tag_scores([[0.5, 0.5], [0.2, 0.8]], [[0.9, 0.1], [0.1, 0.9]],
                                                      ["the", "cat"], ["DT", "NN"]),
-    "plot_tag_confusion": lambda: plots.plot_tag_confusion([["NN", "VB", "JJ"]], [["VB", "NN", "NN"]], top=3),
+    "plot_tag_confusion": lambda: plots.plot_tag_confusion([("NN", "VB", 2)], {("NN", "VB"): 2, ("VB", "NN"): 1}),
     "plot_coloured_text": lambda: plots.plot_coloured_text("ab\ncd", [0.1, -0.5, 0.0, 0.9, 1.0], title="cell 7"),
     "plot_gate_saturation": lambda: plots.plot_gate_saturation({"layer 1": {g: ([0.1, 0.5], [0.2, 0.3])
                                                                             for g in "fio"}}),

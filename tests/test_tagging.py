@@ -8,7 +8,7 @@ import torch
 from lstm_teach.data import GloVe
 from lstm_teach.tagging import (
     PAD_LABEL, CharCNN, MostFrequentTagBaseline, TaggerConfig, TaggingBatches,
-    accuracy_report, build_tagger, confused_pairs, fit, masked_accuracy, masked_loss,
+    accuracy_report, build_tagger, confused_pairs, fit, mistake_counts, top_pairs, masked_accuracy, masked_loss,
     per_tag_accuracy, train_valid_split, unseen_mask, words_and_tags,
 )
 
@@ -179,3 +179,32 @@ def test_reports():
     assert confused_pairs(gold, pred) == [("JJ", "NN", 1), ("NN", "JJ", 1)]
     with pytest.raises(ValueError, match="predicted"):
         accuracy_report([["DT"]], [["DT", "NN"]], [[False]])
+
+
+def test_top_pairs_and_the_confusion_figure_come_from_one_count():
+    gold = [["NN", "NN", "NN", "VBD", "VBG", "JJ"], ["VBZ", "NN"]]
+    pred = [["JJ", "JJ", "VBG", "VBN", "NN", "NN"], ["NNS", "NN"]]
+    mistakes = mistake_counts(gold, pred)
+    assert mistakes == {("NN", "JJ"): 2, ("NN", "VBG"): 1, ("VBD", "VBN"): 1, ("VBG", "NN"): 1,
+                        ("JJ", "NN"): 1, ("VBZ", "NNS"): 1}
+    pairs = top_pairs(mistakes, 4)  # ties by tag names
+    assert pairs == [("NN", "JJ", 2), ("JJ", "NN", 1), ("NN", "VBG", 1), ("VBD", "VBN", 1)]
+    assert confused_pairs(gold, pred, 4) == pairs
+    with pytest.raises(ValueError, match="top=0"):
+        top_pairs(mistakes, 0)
+
+    from matplotlib.patches import Rectangle
+    from lstm_teach.plots import plot_tag_confusion
+    import matplotlib.pyplot as plt
+    fig = plot_tag_confusion(pairs, mistakes)
+    ax = fig.axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    cols = [t.get_text() for t in ax.get_xticklabels()]
+    outlined = {(rows[round(r.get_y() + 0.5)], cols[round(r.get_x() + 0.5)])
+                for r in ax.patches if isinstance(r, Rectangle)}
+    assert outlined == {(g, p) for g, p, _ in pairs}  # every printed pair, and only those, outlined
+    shown = {t.get_text() for t in ax.texts}
+    assert {str(n) for _, _, n in pairs} <= shown
+    plt.close(fig)
+    with pytest.raises(ValueError, match="disagree"):
+        plot_tag_confusion([("NN", "JJ", 5)], mistakes)
