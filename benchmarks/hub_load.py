@@ -19,9 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
-import shutil
-import string
 import sys
 import threading
 import time
@@ -138,21 +135,9 @@ def main(argv=None) -> int:
         print(f"cannot run: {reason}")
         return 2
     cells = code_cells(Path(args.notebook))
-    folder = localhub.make_folder()
-    permissions = localhub.Permissions()
-    accounts = localhub.Accounts(folder / "homes")
-    course = hub = None
-    try:
-        (folder / "homes").mkdir(mode=0o755)
-        for path in (Path(sys.executable).resolve().parent, Path(sys.prefix), Path(sys.base_prefix)):
-            permissions.open_path_for_others(path)
-        course = localhub.Course(folder)
-        data = localhub.shared_data(folder, Path(os.environ.get("LSTM_TEACH_DATA", ROOT / ".data")))
-        tag = "".join(secrets.choice(string.ascii_lowercase) for _ in range(5))
-        names = [f"ltb{tag}{i}" for i in range(1, max(args.students) + 1)]
-        for name in names:
-            accounts.add(name)
-        hub = localhub.LocalHub(folder, names, data, course.package)
+    with localhub.Classroom("ltb", max(args.students)) as room:
+        names = room.names
+        hub = room.start_hub()
         hub.wait_ready()
         cpus = os.cpu_count()
         print(f"{len(cells)} code cells of {Path(args.notebook).name}, quick mode, one torch thread per kernel; "
@@ -163,7 +148,7 @@ def main(argv=None) -> int:
                 hub.api(f"/users/{name}/server", method="POST", body={})
             wait_servers(hub, group)
             load_before = os.getloadavg()
-            memory = PeakMemory({name: accounts.uid(name) for name in group})
+            memory = PeakMemory({name: room.accounts.uid(name) for name in group})
 
             async def everyone(group=group):  # bound now: the loop moves on to the next group
                 return await asyncio.gather(*(run_student(hub, name, cells) for name in group),
@@ -193,15 +178,6 @@ def main(argv=None) -> int:
             for name in group:
                 hub.api(f"/users/{name}/server", method="DELETE")
         return 0
-    finally:
-        if hub is not None:
-            hub.stop()
-        if course is not None:
-            course.stop()
-        accounts.remove()
-        permissions.restore()
-        shutil.rmtree(folder, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -304,3 +304,61 @@ def lab_settings(home: Path, owner: str | None = None):
         path.write_text(json.dumps(settings))
     if owner:
         subprocess.run(["chown", "-R", f"{owner}:{owner}", str(home / ".jupyter")], check=True)
+
+
+class Classroom:
+    """A class on this machine, undone on exit: a folder, ``n`` student accounts, the course served
+    by ``git daemon`` and a read-only shared data cache; ``start_hub`` then starts the hub for them.
+
+    ``with Classroom("lts", 2) as room: hub = room.start_hub()`` (``room.names``, ``room.homes``,
+    ``room.data``, ``room.course``, ``room.accounts``). The account names are ``prefix`` + five
+    random letters + a number, so a class left over by a killed run never collides with a new one.
+    """
+
+    def __init__(self, prefix: str, students: int, data_source: Path | None = None):
+        self.prefix, self.students = prefix, students
+        default = Path(os.environ.get("LSTM_TEACH_DATA", ROOT / ".data"))
+        self.data_source = default if data_source is None else data_source
+        self.course = self.hub = None
+
+    def open(self) -> Classroom:
+        """Set the class up (what ``with`` does); ``close`` undoes it, also after a failure half-way."""
+        self.folder = make_folder()
+        self.permissions = Permissions()
+        self.accounts = Accounts(self.folder / "homes")
+        try:
+            (self.folder / "homes").mkdir(mode=0o755)
+            # The students run this Python, its packages and the course's package copy.
+            for path in (Path(sys.executable).resolve().parent, Path(sys.prefix), Path(sys.base_prefix)):
+                self.permissions.open_path_for_others(path)
+            self.course = Course(self.folder)
+            self.data = shared_data(self.folder, self.data_source)
+            tag = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(5))
+            self.names = [f"{self.prefix}{tag}{n}" for n in range(1, self.students + 1)]
+            self.homes = [self.accounts.add(name) for name in self.names]
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def start_hub(self) -> LocalHub:
+        self.hub = LocalHub(self.folder, self.names, self.data, self.course.package)
+        return self.hub
+
+    def close(self) -> None:
+        """Stop the hub and the git daemon, remove the accounts and the folder, restore folder modes."""
+        if not hasattr(self, "folder"):  # never opened
+            return
+        if self.hub is not None:
+            self.hub.stop()
+        if self.course is not None:
+            self.course.stop()
+        self.accounts.remove()
+        self.permissions.restore()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Classroom:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()

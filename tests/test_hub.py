@@ -23,9 +23,7 @@ Debian's ``chromium`` and Playwright; without them the test is skipped with the 
 import json
 import os
 import re
-import secrets
 import shutil
-import string
 import subprocess
 import sys
 import time
@@ -192,20 +190,10 @@ def test_two_students_take_notebook_02_on_one_hub_with_a_read_only_data_cache():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob("hub_*.png"):
         old.unlink()
-    folder = localhub.make_folder()
-    permissions = localhub.Permissions()
-    accounts = localhub.Accounts(folder / "homes")
-    course = hub = browser = None
+    room = localhub.Classroom("lts", 2)
+    browser = None
     try:
-        (folder / "homes").mkdir(mode=0o755)
-        # The students run this Python, its packages and the course's package copy.
-        for path in (Path(sys.executable).resolve().parent, Path(sys.prefix), Path(sys.base_prefix)):
-            permissions.open_path_for_others(path)
-        course = localhub.Course(folder)
-        data = localhub.shared_data(folder, Path(os.environ.get("LSTM_TEACH_DATA", ROOT / ".data")))
-        tag = "".join(secrets.choice(string.ascii_lowercase) for _ in range(5))
-        names = [f"lts{tag}{n}" for n in (1, 2)]
-        homes = [accounts.add(name) for name in names]
+        names, homes, data, course = room.open().names, room.homes, room.data, room.course
         for name, home in zip(names, homes):
             localhub.lab_settings(home, owner=name)
             probe = subprocess.run(
@@ -218,7 +206,7 @@ def test_two_students_take_notebook_02_on_one_hub_with_a_read_only_data_cache():
                                    capture_output=True, text=True)
             assert touch.returncode != 0 and "Permission denied" in touch.stderr, touch
 
-        hub = localhub.LocalHub(folder, names, data, course.package)
+        hub = room.start_hub()
         hub.wait_ready()
         link = hub_link(hub.url, repo=course.url, notebook="02")
         print(f"the link: {link}")
@@ -234,7 +222,7 @@ def test_two_students_take_notebook_02_on_one_hub_with_a_read_only_data_cache():
                 s.click_link(link, hub, login=True)
                 clone = s.home / localhub.REPO_NAME
                 assert (clone / "notebooks" / NOTEBOOK).is_file()
-                assert (clone / ".git").stat().st_uid == accounts.uid(s.name), "the clone is not the student's"
+                assert (clone / ".git").stat().st_uid == room.accounts.uid(s.name), "the clone is not the student's"
                 s.shot("1_link_opened")
             print(f"login, spawn and clone for both: {time.monotonic() - start:.0f} s")
 
@@ -327,11 +315,7 @@ def test_two_students_take_notebook_02_on_one_hub_with_a_read_only_data_cache():
                 browser.close()
             except Exception:
                 pass
-        if hub is not None:
-            hub.stop()
-            shutil.copy(hub.log_path, SCREENSHOTS / "hub_jupyterhub.log")
-        if course is not None:
-            course.stop()
-        accounts.remove()
-        permissions.restore()
-        shutil.rmtree(folder, ignore_errors=True)
+        if room.hub is not None:
+            room.hub.stop()
+            shutil.copy(room.hub.log_path, SCREENSHOTS / "hub_jupyterhub.log")
+        room.close()
