@@ -226,4 +226,5 @@ def test_weight_decay_is_adamw_s_decoupled_decay_and_rejects_a_negative_one():
         progress=False)
     assert not torch.allclose(plain.W_hq, lm.W_hq)  # the decay changed something
     with pytest.raises(ValueError, match="weight_decay"):
-        fit(plain, _periodic(400), None, TrainConfig(epochs=1, batch_size=4, num_steps=10, weight_decay=-0.1), device="cpu", progress=False)
+        fit(plain, _periodic(400), None, TrainConfig(epochs=1, batch_size=4, num_steps=10, weight_decay=-0.1),
+            device="cpu", progress=False)
