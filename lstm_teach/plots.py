@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 __all__ = ["use_course_style", "MIN_FONT_SIZE", "figure_problems", "check_figures_on_show"]
 
@@ -172,6 +172,73 @@ def plot_history(history, title: str = "training"):
     for ax in (ax_loss, ax_metric):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- notebook 05
+# The IMDB classifier: its ablation table and its mistakes on the test set. The numbers come from
+# lstm_teach.sentiment (fit, evaluate); these functions only draw them.
+__all__ += ["plot_ablation", "plot_errors_by_length"]
+
+
+def plot_ablation(rows, title: str = "one change at a time (validation accuracy)"):
+    """One dot per step of an ablation: ``rows`` of ``{"step", "valid_acc", "minutes"}``, the first
+    being the reference, whose accuracy is drawn as a dashed line for the others to be read against.
+    Each dot is annotated with its accuracy and training minutes."""
+    if not rows:
+        raise ValueError("plot_ablation needs at least one row (the reference)")
+    steps = [r["step"] for r in rows][::-1]  # the reference on top
+    accs = np.array([r["valid_acc"] for r in rows][::-1])
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.3))
+    ax.axvline(rows[0]["valid_acc"], color="0.5", ls="--", lw=1)
+    colours = ["C2" if a > rows[0]["valid_acc"] else "C3" for a in accs]
+    colours[-1] = "0.3"
+    ax.scatter(accs, range(len(rows)), color=colours, zorder=3)
+    for y, r in enumerate(rows[::-1]):
+        ax.annotate(f"{r['valid_acc']:.1%}, {r['minutes']:.1f} min", (r["valid_acc"], y), xytext=(8, 0),
+                    textcoords="offset points", va="center", fontsize=9)
+    ax.set_yticks(range(len(rows)), steps)
+    spread = max(accs.max() - accs.min(), 0.01)
+    ax.set_xlim(accs.min() - 0.15 * spread, accs.max() + 0.9 * spread)  # room for the labels on the right
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set(xlabel="validation accuracy (dashed: the reference)", ylabel="step", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_errors_by_length(probs, labels, lengths, edges=(100, 200, 400), title: str = "test set"):
+    """Left: the confusion matrix of a binary classifier (``probs`` > 0.5 is positive). Right:
+    its accuracy for reviews of each length range (``lengths`` in tokens, split at ``edges``), with
+    the number of reviews in each range on its bar."""
+    probs, labels, lengths = (np.asarray(v, dtype=float) for v in (probs, labels, lengths))
+    if not (probs.shape == labels.shape == lengths.shape and probs.ndim == 1 and len(probs)):
+        raise ValueError(f"probs, labels and lengths must be 1-d and of one length, got shapes "
+                         f"{probs.shape}, {labels.shape}, {lengths.shape}")
+    pred, gold = probs > 0.5, labels > 0.5
+    confusion = np.array([[np.sum(~gold & ~pred), np.sum(~gold & pred)], [np.sum(gold & ~pred), np.sum(gold & pred)]])
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [1, 1.6]})
+    a.imshow(confusion, cmap="Blues")
+    a.grid(False)
+    for (r, c), v in np.ndenumerate(confusion):
+        a.text(c, r, f"{v:,}", ha="center", va="center", color="white" if v > confusion.max() / 2 else "black")
+    a.set_xticks([0, 1], ["negative", "positive"])
+    a.set_yticks([0, 1], ["negative", "positive"])
+    a.set(xlabel="predicted", ylabel="true label", title=f"confusion matrix ({title})")
+    bounds = [0, *edges, np.inf]
+    names, accs, counts = [], [], []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        inside = (lengths > lo) & (lengths <= hi)
+        names.append(f"{lo}–{hi}" if np.isfinite(hi) else f"> {lo}")
+        counts.append(int(inside.sum()))
+        accs.append((pred == gold)[inside].mean() if inside.any() else np.nan)
+    bars = b.bar(names, accs, color="C0")
+    for bar, n in zip(bars, counts):
+        b.text(bar.get_x() + bar.get_width() / 2, 0.52, f"{n:,}", ha="center", va="bottom", color="white", fontsize=9)
+    b.set_ylim(0.5, 1)
+    b.set(xlabel="review length in tokens (number of reviews on each bar)", ylabel="accuracy",
+          title=f"accuracy by review length ({title})")
     fig.tight_layout()
     return fig
 

@@ -1,12 +1,16 @@
 """Sentiment classification of movie reviews with a bidirectional LSTM (notebook 05).
 
-The reference model is the classic one of the torchtext-era tutorials and of d2l's
-``BiRNN`` (d2l.ai section 16.2; 15.2 of the Chinese edition): GloVe embeddings, a 2-layer
-bidirectional LSTM, the last layer's final forward and backward hidden states concatenated
-into a linear layer, trained with Adam and ``BCEWithLogitsLoss`` on packed sequences.
+The reference model is the course seed's, the classic one of the torchtext-era tutorials and
+of d2l's ``BiRNN`` (d2l.ai section 16.2; 15.2 of the Chinese edition): GloVe embeddings with
+dropout 0.5 on them, a 2-layer bidirectional LSTM (hidden 256, dropout 0.5 between the layers),
+the last layer's final forward and backward hidden states concatenated, dropout 0.5, a linear
+layer to one logit, trained with Adam (lr 1e-3) and ``BCEWithLogitsLoss``. Its vocabulary is the
+10,000 most frequent training words plus ``<unk>`` and ``<pad>`` (built by the notebook).
+Notebook 05 derives :func:`reverse_padded`, the :class:`BiLSTM` forward and :func:`train_epoch`
+in its cells and asserts they equal these.
 
 Packing (``pack_padded_sequence``) makes each direction stop at a review's real end. On a CPU
-it is several times slower than plain padded batches (measured in notebook 05). This module
+it is several times slower than plain padded batches (printed in notebook 05). This module
 gets the same numbers from padded batches: pads go at the end, the forward direction's state
 is read at the last real token, and the backward direction reads each review reversed
 *within its length* (pads stay at the end), so neither direction ever reads a pad before a
@@ -44,20 +48,22 @@ __all__ = [
 class SentimentConfig:
     """The model of notebook 05 and how to train it; change fields with ``dataclasses.replace``."""
 
-    embed_dim: int = 100  # GloVe 6B 100-d; 50 when only the offline 50-d copy is there
-    hidden_size: int = 256  # LSTM units per direction, as in the reference
-    num_layers: int = 2  # stacked biLSTM layers (the reference: 2)
-    dropout: float = 0.5  # between LSTM layers and before the output layer
-    embed_dropout: float = 0.0  # dropout on the embeddings (0 in the reference)
-    pooling: str = "last"  # "last": final fwd/bwd states (reference); "max": max over time
-    packed: bool = False  # True: pack_padded_sequence; False: the exact padded equivalent
-    freeze_embeddings: bool = False  # True keeps the GloVe vectors as they are
+    embed_dim: int = 100  # GloVe 6B 100-d (the seed); 50 when only the offline 50-d copy is there
+    hidden_size: int = 256  # LSTM units per direction (the seed: 256)
+    num_layers: int = 2  # stacked biLSTM layers (the seed: 2)
+    dropout: float = 0.5  # between LSTM layers and before the output layer (the seed: 0.5)
+    embed_dropout: float = 0.5  # dropout on the embedding output (the seed: 0.5, the same rate)
+    pooling: str = "last"  # "last": final fwd/bwd states (the seed); "max": max over time
+    packed: bool = False  # True: pack_padded_sequence; False: the exact padded equivalent (faster on a CPU)
+    freeze_embeddings: bool = False  # True keeps the GloVe vectors as they are (the seed fine-tunes them)
     # training (sentiment.fit)
-    epochs: int = 5  # passes over the training reviews (the reference: 5)
-    lr: float = 1e-3  # Adam learning rate
+    epochs: int = 5  # passes over the training reviews
+    lr: float = 1e-3  # Adam learning rate (the seed: 1e-3)
     clip: float | None = 5.0  # max gradient norm; None switches clipping off
     schedule: bool = False  # True: the learning rate decays along a cosine over the epochs
-    patience: int | None = None  # stop after this many epochs without a better validation accuracy
+    # None: train every epoch and keep the last weights (the seed); a number: early stopping, i.e. keep the
+    # best validation epoch's weights and stop after `patience` epochs without a better one
+    patience: int | None = None
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -208,16 +214,21 @@ def evaluate(model, batches, device=None, return_predictions: bool = False) -> d
 
 def fit(model, train_batches, valid_batches, cfg: SentimentConfig | None = None, device=None,
         progress: bool = True) -> History:
-    """Train with Adam for ``cfg.epochs``; keep the weights of the best validation epoch.
+    """Train with Adam for ``cfg.epochs``, measuring validation accuracy after each epoch.
 
     ``cfg`` (default: the model's own ``model.cfg``) gives the training fields: ``lr``, ``clip``,
-    ``schedule`` (a cosine decay of the learning rate over the epochs) and ``patience`` (stop
-    after that many epochs without a better validation accuracy). Returns a
-    :class:`~lstm_teach.history.History` of loss and accuracy per epoch; a live bar shows the
-    progress and one line (:meth:`History.summary`) is printed at the end (``progress=False``: neither).
+    ``schedule`` (a cosine decay of the learning rate over the epochs) and ``patience``: None
+    trains every epoch and keeps the last weights (the seed's way); a number is early stopping,
+    which keeps the weights of the best validation epoch (``History.best_epoch``) and stops after
+    ``patience`` epochs without a better one. Returns a :class:`~lstm_teach.history.History` of
+    loss and accuracy per epoch; a live bar shows the progress and one line
+    (:meth:`History.summary`) is printed at the end (``progress=False``: neither).
     """
     cfg = model.cfg if cfg is None else cfg
     _check_epochs(cfg.epochs)
+    if cfg.patience is not None and (isinstance(cfg.patience, bool) or not isinstance(cfg.patience, int)
+                                     or cfg.patience < 1):
+        raise ValueError(f"patience must be None (no early stopping) or a whole number >= 1, got {cfg.patience!r}")
     device = get_device(device)
     model.to(device)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
@@ -234,12 +245,15 @@ def fit(model, train_batches, valid_batches, cfg: SentimentConfig | None = None,
         history.add(tr["loss"], tr["acc"], va["loss"], va["acc"], time.perf_counter() - start,
                     samples_per_s=tr["samples_per_s"])
         bar.set_postfix(train=f"{tr['acc']:.3f}", valid=f"{va['acc']:.3f}")
+        if cfg.patience is None:
+            continue  # no early stopping: the last epoch's weights are the model's
         if history.best() == epoch + 1:
             history.best_epoch = epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        elif cfg.patience is not None and epoch + 1 - history.best_epoch >= cfg.patience:
+        elif epoch + 1 - history.best_epoch >= cfg.patience:
             break
-    model.load_state_dict(best_state)
+    if best_state is not None:
+        model.load_state_dict(best_state)
     if progress:
         print(history.summary())
     return history

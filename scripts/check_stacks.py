@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "stacks.json"
 START, END = "<!-- stacks:start -->", "<!-- stacks:end -->"
 PACKAGES = ["torch", "numpy", "matplotlib", "tqdm", "pooch", "ipywidgets", "ipykernel", "nbval", "pytest"]
-TEST_TOOLS = ["pytest>=8", "nbval>=0.11", "ipykernel>=6", "pyyaml>=6"]
+TEST_TOOLS = ["pytest>=8", "nbval>=0.11", "ipykernel>=6", "pyyaml>=6", "scikit-learn>=1.3"]  # test extra
 # Colab's preinstalled versions (tests/test_colab_stack.py has the same; update both when Colab moves).
 COLAB = {"torch": "2.9.0", "numpy": "2.0.2", "matplotlib": "3.10.0", "tqdm": "4.67.1", "pooch": "1.8.2",
          "ipywidgets": "7.7.1"}

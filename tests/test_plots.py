@@ -123,8 +123,13 @@ _SPEED_ROWS = [dict(label="scratch", tokens_per_s=900.0, ratio=0.9, error=None),
                dict(label="broken", tokens_per_s=float("nan"), ratio=float("nan"), error="RuntimeError: x"),
                dict(label="nn.LSTM", tokens_per_s=1000.0, ratio=1.0, error=None)]
 _LSTM_STEP = [[0.1, 0.9], [0.8, 0.2], [-0.5, 0.5], [0.6, 0.4], [0.2, -0.3], [0.3, 0.1], [0.1, 0.05]]
+_ABLATION = [{"step": "reference", "valid_acc": 0.85, "minutes": 3.0},
+             {"step": "+ max pooling", "valid_acc": 0.87, "minutes": 3.1},
+             {"step": "vocabulary 25,000", "valid_acc": 0.84, "minutes": 3.4}]
 PLOTS = {  # name: a call with small made-up data
     "plot_history": lambda: plots.plot_history(_history(), "toy"),
+    "plot_ablation": lambda: plots.plot_ablation(_ABLATION),
+    "plot_errors_by_length": lambda: plots.plot_errors_by_length([0.9, 0.2, 0.7], [1, 0, 0], [50, 150, 900]),
     "plot_gradient_norms": lambda: plots.plot_gradient_norms({"rnn": [1.0, 0.5, 0.25]}, bounds={"rnn": [1, 1, 1]}),
     "plot_activation_derivatives": lambda: plots.plot_activation_derivatives(),
     "plot_accuracy_vs_T": lambda: plots.plot_accuracy_vs_T([5, 10], {"lstm": [1.0, 0.9]}, chance=0.25),
@@ -250,3 +255,26 @@ def test_checked_show_refuses_a_bad_figure_and_shows_a_good_one(monkeypatch):
     with pytest.raises(AssertionError, match="figure 1: panel 1: no x-axis label"):
         plt.show()
     assert shown == [1] and plt.get_fignums() == []  # not shown, and closed
+
+
+def test_plot_ablation_puts_the_reference_on_top_with_its_line():
+    fig = plots.plot_ablation(_ABLATION)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["vocabulary 25,000", "+ max pooling", "reference"]
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and tuple(dashed[0].get_xdata()) == (0.85, 0.85)
+    assert {t.get_text() for t in ax.texts} == {"85.0%, 3.0 min", "87.0%, 3.1 min", "84.0%, 3.4 min"}
+    with pytest.raises(ValueError, match="at least one row"):
+        plots.plot_ablation([])
+    plt.close("all")
+
+
+def test_plot_errors_by_length_counts_what_it_shows():
+    fig = plots.plot_errors_by_length([0.9, 0.2, 0.7, 0.4, 0.6], [1, 0, 0, 1, 1], [50, 150, 300, 900, 120])
+    confusion, by_length = fig.axes
+    assert sorted(t.get_text() for t in confusion.texts) == ["1", "1", "1", "2"]  # TN 1, FP 1, FN 1, TP 2
+    assert [round(b.get_height(), 3) for b in by_length.patches] == [1.0, 1.0, 0.0, 0.0]
+    assert [t.get_text() for t in by_length.get_xticklabels()] == ["0–100", "100–200", "200–400", "> 400"]
+    with pytest.raises(ValueError, match="shapes"):
+        plots.plot_errors_by_length([0.9, 0.2], [1, 0, 1], [5, 6])
+    plt.close("all")

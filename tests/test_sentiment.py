@@ -96,7 +96,8 @@ def test_a_small_model_learns_a_toy_task_and_round_trips(tmp_path):
     train = BucketBatches(seqs[:150], labels[:150], batch_size=16, seed=0)
     valid = BucketBatches(seqs[150:], labels[150:], batch_size=32, shuffle=False)
     model = SentimentLSTM(len(vocab), SentimentConfig(embed_dim=8, hidden_size=8, dropout=0.0))
-    history = fit(model, train, valid, dataclasses.replace(model.cfg, epochs=15, lr=0.02), device="cpu", progress=False)
+    history = fit(model, train, valid, dataclasses.replace(model.cfg, epochs=15, lr=0.02, patience=15), device="cpu",
+                  progress=False)
     assert max(history.valid_metric) > 0.95 and history.metric == "accuracy"
     assert history.valid_metric[history.best_epoch - 1] == max(history.valid_metric)
     assert evaluate(model, valid, "cpu")["acc"] == max(history.valid_metric)  # the best epoch's weights are kept
@@ -130,3 +131,43 @@ def test_loading_a_file_for_another_model_says_so(tmp_path):
     Vocab(["good", "bad", "ugly"]).save(tmp_path / "a" / "vocab.json")
     with pytest.raises(ValueError, match="vocabulary"):
         load_model(tmp_path / "a")
+
+
+def _toy_batches():
+    texts, labels = _toy_reviews(120)
+    vocab = Vocab([t.split() for t in texts])
+    seqs = [vocab.encode(t.split()) for t in texts]
+    return (vocab, BucketBatches(seqs[:80], labels[:80], batch_size=16, seed=0),
+            BucketBatches(seqs[80:], labels[80:], batch_size=40, shuffle=False))
+
+
+def test_without_early_stopping_the_last_epoch_is_kept_and_with_it_the_best():
+    vocab, train, valid = _toy_batches()
+    cfg = SentimentConfig(embed_dim=8, hidden_size=8, epochs=6, lr=0.05)
+    torch.manual_seed(0)
+    model = SentimentLSTM(len(vocab), cfg)
+    history = fit(model, train, valid, device="cpu", progress=False)  # the seed's way: every epoch, the last weights
+    assert len(history) == 6 and history.best_epoch is None
+    assert evaluate(model, valid, "cpu")["acc"] == pytest.approx(history.valid_metric[-1])
+    torch.manual_seed(0)
+    stopped = SentimentLSTM(len(vocab), dataclasses.replace(cfg, patience=1))
+    early = fit(stopped, train, valid, device="cpu", progress=False)
+    assert early.valid_metric[early.best_epoch - 1] == max(early.valid_metric)
+    assert len(early) == len(history) or len(early) == early.best_epoch + 1  # stopped one epoch after the best
+    assert evaluate(stopped, valid, "cpu")["acc"] == pytest.approx(max(early.valid_metric))
+
+
+@pytest.mark.parametrize("patience", [0, -1, 1.5, True, "2"])
+def test_fit_refuses_a_patience_that_is_not_a_whole_number(patience):
+    vocab, train, valid = _toy_batches()
+    model = SentimentLSTM(len(vocab), SentimentConfig(embed_dim=4, hidden_size=3, epochs=1, patience=patience))
+    with pytest.raises(ValueError, match="patience"):
+        fit(model, train, valid, device="cpu", progress=False)
+
+
+def test_the_reference_config_is_the_seeds_model():
+    cfg = SentimentConfig()
+    assert (cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.embed_dropout, cfg.pooling,
+            cfg.lr, cfg.patience, cfg.schedule) == (100, 256, 2, 0.5, 0.5, "last", 1e-3, None, False)
+    model = SentimentLSTM(12, cfg)
+    assert model.embed_dropout.p == 0.5 and model.dropout.p == 0.5 and model.encoder.dropout.p == 0.5
