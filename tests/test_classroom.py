@@ -38,7 +38,8 @@ RERUN = "stored outputs predate the change; passes once the notebook is re-store
 # Notebooks whose stored outputs fail a check until their next full run (remove an entry when it passes).
 PENDING_RERUN = {
     "figure_dpi": {"03_lstm_from_scratch", "04_nn_lstm", "05_imdb_sentiment", "06_jaychou_lyrics"},
-    "progress": {"03_lstm_from_scratch", "04_nn_lstm", "05_imdb_sentiment", "06_jaychou_lyrics"},
+    # 05: its training cells were rewritten (issue 19) and are stored without outputs until the full run
+    "progress": {"03_lstm_from_scratch", "04_nn_lstm", "06_jaychou_lyrics"},
 }
 
 
