@@ -151,10 +151,12 @@ def plot_history(history, title: str = "training"):
 
     ``history`` is a :class:`~lstm_teach.history.History` or a dict ``{label: History}``. Left:
     mean cross-entropy, right: the metric (accuracy or perplexity); training dashed, validation
-    solid, a star at the epoch whose weights the model kept.
+    solid, a star at the epoch whose weights the model kept. With several runs, one legend goes
+    below both panels (inside, any corner would cover some run's line).
     """
     runs = history if isinstance(history, dict) else {"": history}
-    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(9, 3.4 if len(runs) == 1 else 4.2))
+    starred = False
     for i, (label, h) in enumerate(runs.items()):
         epochs = range(1, len(h) + 1)
         name = f"{label}: " if label else ""
@@ -164,15 +166,24 @@ def plot_history(history, title: str = "training"):
                 ax.plot(epochs, valid, "-", marker="o", color=f"C{i}", label=f"{name}validation")
                 if h.best_epoch is not None:
                     ax.plot(h.best_epoch, valid[h.best_epoch - 1], "k*", ms=10,
-                            label="the weights kept" if i == 0 else None)
+                            label=None if starred else "the weights kept")
+        starred = starred or h.best_epoch is not None
     first = next(iter(runs.values()))  # the runs share a metric and a unit
     better = "lower" if first.lower_is_better else "higher"
     ax_loss.set(xlabel=first.unit, ylabel="cross-entropy (lower is better)", title=f"{title}: loss")
     ax_metric.set(xlabel=first.unit, ylabel=f"{first.metric} ({better} is better)", title=f"{title}: {first.metric}")
     for ax in (ax_loss, ax_metric):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=9)
-    fig.tight_layout()
+    if len(runs) == 1:
+        for ax in (ax_loss, ax_metric):
+            ax.legend(fontsize=9)
+        fig.tight_layout()
+    else:
+        handles, labels = ax_metric.get_legend_handles_labels()
+        columns = 2 if len(labels) > 3 else len(labels)
+        fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=9, frameon=False)
+        rows = -(-len(labels) // columns)
+        fig.tight_layout(rect=(0, 0.07 * rows, 1, 1))  # room below the panels for the legend
     return fig
 
 

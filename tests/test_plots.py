@@ -186,6 +186,8 @@ def test_plot_history_draws_every_run_and_the_kept_epoch():
     loss_ax, metric_ax = fig.axes
     assert [line.get_label() for line in metric_ax.lines if not line.get_label().startswith("_")] == [
         "a: training", "a: validation", "the weights kept", "b: training", "b: validation"]
+    assert metric_ax.get_legend() is None and len(fig.legends) == 1  # several runs: one legend, below the panels
+    assert plots.figure_problems(fig) == []
     stars = [line for line in metric_ax.lines if line.get_marker() == "*"]
     assert [tuple(s.get_xdata()) for s in stars] == [(3,), (2,)]
     assert metric_ax.get_ylabel() == "accuracy (higher is better)" and loss_ax.get_xlabel() == "epoch"
