@@ -370,7 +370,8 @@ class RNNLM(nn.Module):
 
     Token ids (B, T) go in as one-hot vectors (d2l's choice; ``ids_in=True`` hands the ids to
     an :class:`LSTMScratch`, which reads rows of ``W_x`` instead) or, with ``embed_size``,
-    through an ``nn.Embedding``. The output layer is ``O_t = H_t W_hq + b_q`` (B, T, V) logits.
+    through an ``nn.Embedding``. The output layer gives the logits ``Z_t = H_t W_hq + b_q`` (B, T, V)
+    (Z, not O: ``O_t`` is the output gate).
     ``forward(X, state)`` returns the logits and the new state, for training and generation.
     ``dropout`` acts on the LSTM's outputs before the output layer, in training mode only
     (dropout on the non-recurrent connections, Zaremba, Sutskever & Vinyals 2014).

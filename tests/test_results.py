@@ -74,3 +74,20 @@ def test_table_rows_come_from_the_files(tmp_path):
     assert results_table.with_table(readme, tmp_path) == want
     with pytest.raises(ValueError, match="markers"):
         results_table.with_table("no markers here", tmp_path)
+
+
+def test_notebook_03_records_validation_and_test_perplexity_over_seeds():
+    """03 makes its choices on validation text and reads the test text once, over at least 3 seeds
+    (issue 18): its record holds both, with mean and spread, and README's table shows the test numbers."""
+    import statistics
+
+    record = json.loads((ROOT / "results" / "03_lstm_from_scratch.json").read_text())
+    metrics = record["metrics"]
+    for key in ("valid_ppl_mean", "valid_ppl_sd", "test_ppl_mean", "test_ppl_sd", "ngram_valid_ppl", "ngram_test_ppl",
+                "ensemble_test_ppl", "seed_recipe_train_ppl", "seed_recipe_valid_ppl"):
+        assert isinstance(metrics.get(key), float), f"03's results lack {key}"
+    seeds = metrics["test_ppl_seeds"]
+    assert len(seeds) >= 3 and len(metrics["valid_ppl_seeds"]) == len(seeds)
+    assert metrics["test_ppl_mean"] == pytest.approx(statistics.mean(seeds))
+    assert metrics["test_ppl_sd"] == pytest.approx(statistics.stdev(seeds))
+    assert f"{metrics['test_ppl_mean']:.2f}" in record["headline"] and "test perplexity" in record["headline"]
