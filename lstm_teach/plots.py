@@ -608,7 +608,7 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
     """Training (dashed) and validation (solid) perplexity per epoch for several ``History`` of ``train.fit``.
 
     The baseline (an n-gram's perplexity) is drawn as a dotted line; ``legend_loc`` places the legend
-    (matplotlib's names, e.g. "upper right") where it hides no curve."""
+    (matplotlib's names, e.g. "upper right", or "below" the panel) where it hides no curve."""
     fig, ax = plt.subplots(figsize=(7.0, 3.8))
     for i, (label, h) in enumerate(histories.items()):
         epochs = range(1, len(h) + 1)
@@ -626,7 +626,10 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
         _plain_log_ticks(ax.yaxis)
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs, also for one
-    ax.legend(fontsize=9, ncol=2, loc=legend_loc)
+    if legend_loc == "below":  # under the x label, clear of every curve however they run
+        ax.legend(fontsize=9, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.6 / fig.get_figheight() - 0.08))
+    else:
+        ax.legend(fontsize=9, ncol=2, loc=legend_loc)
     fig.tight_layout()
     return fig
 

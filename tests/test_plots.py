@@ -93,13 +93,14 @@ def test_lm_curves_tick_whole_epochs_also_after_one_epoch():
     for n in (1, 3, 20):
         history = History(metric="perplexity", train_metric=[5.0 - 0.1 * e for e in range(n)],
                           valid_metric=[5.5 - 0.1 * e for e in range(n)])
-        fig = plot_lm_curves({"run": history}, baseline=3.8, log=False, legend_loc="upper right")
+        fig = plot_lm_curves({"run": history}, baseline=3.8, log=False, legend_loc="below")
         fig.canvas.draw()
         ax = fig.axes[0]
         lo, hi = ax.get_xlim()
         ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
         assert ticks and all(float(t).is_integer() for t in ticks), (n, ticks)
         assert any("3.80" in t.get_text() for t in ax.get_legend().get_texts())  # a small baseline keeps its digits
+        assert not plots.figure_problems(fig), plots.figure_problems(fig)  # the legend below covers nothing
         plt.close(fig)
 
 
