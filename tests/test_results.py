@@ -46,6 +46,25 @@ def test_every_notebook_has_a_results_file_that_matches_its_stored_outputs():
                 f"{notebook.name} is stored from a quick run but {path.name} records a full run"
 
 
+# The language models of 04 and 06 choose on validation text and read the test text once (issue 18):
+# their records hold both, and README's table (the headline) shows the test numbers.
+LM_RECORDS = {
+    "04_nn_lstm": ("valid_ppl", "test_ppl", "ngram_valid_ppl", "ngram_test_ppl"),
+    "06_jaychou_lyrics": ("lstm_valid", "lstm_test", "ngram_valid", "ngram_test", "mixture_valid", "mixture_test"),
+}
+
+
+@pytest.mark.parametrize("name, keys", LM_RECORDS.items())
+def test_language_model_records_hold_validation_and_test_perplexities(name, keys):
+    record = json.loads((ROOT / "results" / f"{name}.json").read_text())
+    metrics = record.get("metrics", {})
+    missing = [k for k in keys if not isinstance(metrics.get(k), float)]
+    assert not missing, f"{name}: its results lack {missing}: python scripts/run_notebooks.py {name[:2]}"
+    test = metrics["test_ppl" if "test_ppl" in metrics else "lstm_test"]
+    assert "test perplexity" in record["headline"] and (f"{test:.2f}" in record["headline"]
+                                                        or f"{test:.0f}" in record["headline"])
+
+
 def test_save_results_writes_only_for_a_full_run_with_a_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("LSTM_TEACH_RESULTS", raising=False)
     monkeypatch.setenv("LSTM_TEACH_QUICK", "0")
