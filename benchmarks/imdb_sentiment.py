@@ -4,6 +4,7 @@
     python benchmarks/imdb_sentiment.py --pooling max --schedule --patience 2 --epochs 8
     python benchmarks/imdb_sentiment.py --train-subset 5000 --epochs 3 --vocab 25000  # an ablation step
     python benchmarks/imdb_sentiment.py --quick             # a small subset, to check the script
+    python benchmarks/imdb_sentiment.py --no-test ...       # a setting being chosen: validation only
 
 Longer sweeps than notebook 05's ablation (which gives every step the same small budget) belong
 here. The same split as notebook 05 (20,000 training and 5,000 validation reviews drawn from the
@@ -38,6 +39,8 @@ def main():
     parser.add_argument("--patience", type=int, default=None, help="early stopping on validation accuracy")
     parser.add_argument("--max-len", type=int, default=500)
     parser.add_argument("--quick", action="store_true", help="1,000/200/500 reviews cut at 100 tokens")
+    parser.add_argument("--no-test", action="store_true",
+                        help="stop after validation: for runs that choose a setting (the test set is read once)")
     args = parser.parse_args()
 
     seed = seed_everything(0)
@@ -77,13 +80,15 @@ def main():
     model = sentiment.SentimentLSTM(len(vocab), config, vocab.pad_index)
     model.embedding.weight.data.copy_(embeddings)
     history = sentiment.fit(model, train, valid, device=device)
-    result = sentiment.evaluate(model, test, device)
     seconds = sum(history.seconds) / len(history)
     print(f"\n{config}")
     kept = history.best_epoch or len(history)
     print(f"validation accuracy {history.valid_metric[kept - 1]:.4f} at epoch {kept} (the weights kept); "
           f"{seconds:.0f} s per epoch (training + validation)")
-    print(f"test accuracy {result['acc']:.4f}")
+    if args.no_test:
+        print("test set not read (--no-test)")
+    else:
+        print(f"test accuracy {sentiment.evaluate(model, test, device)['acc']:.4f}")
 
 
 if __name__ == "__main__":
