@@ -142,6 +142,11 @@ def check_figures_on_show() -> None:
     plt.show = checked_show
 
 
+def _legend_below(ax, ncol: int = 2) -> None:
+    """The panel's legend under its x label (0.6 inch below the axes), clear of whatever it draws."""
+    ax.legend(fontsize=9, ncol=ncol, loc="upper center", bbox_to_anchor=(0.5, -0.6 / ax.figure.get_figheight() - 0.08))
+
+
 # ---------------------------------------------------------------- any training run
 __all__ += ["plot_history"]
 
@@ -627,7 +632,7 @@ def plot_lm_curves(histories: dict, baseline: float | None = None, baseline_labe
     ax.set(xlabel="epoch", ylabel="perplexity (lower is better)", title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs, also for one
     if legend_loc == "below":  # under the x label, clear of every curve however they run
-        ax.legend(fontsize=9, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.6 / fig.get_figheight() - 0.08))
+        _legend_below(ax)
     else:
         ax.legend(fontsize=9, ncol=2, loc=legend_loc)
     fig.tight_layout()
@@ -714,8 +719,6 @@ def plot_tag_confusion(pairs, mistakes, title: str = "mistakes on the test set")
     same counts the list came from, so the figure shows exactly the printed pairs (outlined) and,
     around them, the smaller mistakes among the same tags. The diagonal (right answers) is blank.
     """
-    from matplotlib.patches import Rectangle
-
     pairs = [(g, p, int(n)) for g, p, n in pairs]
     if not pairs:
         raise ValueError("plot_tag_confusion got no pairs: pass e.g. tagging.top_pairs(mistakes, 8)")
@@ -779,7 +782,7 @@ def plot_coloured_text(text: str, values, vmin: float = -1.0, vmax: float = 1.0,
     span = (vmax - vmin) or 1.0
     for y, row in enumerate(rows):
         for x, (ch, v) in enumerate(row):
-            ax.add_patch(matplotlib.patches.Rectangle((x, -y - 1), 1, 1, color=colours((v - vmin) / span), lw=0))
+            ax.add_patch(Rectangle((x, -y - 1), 1, 1, color=colours((v - vmin) / span), lw=0))
             mark = ch == "↵"  # CJK fonts lack this glyph: draw it with matplotlib's own DejaVu Sans
             ax.text(x + 0.5, -y - 0.5, ch, ha="center", va="center", fontsize=11 if wide else 10,
                     color="0.45" if mark else "black", **({"fontfamily": "DejaVu Sans"} if mark else {}))
@@ -850,7 +853,7 @@ def plot_probe_scores(rows: list[dict], title: str = "best single cell vs a line
     ax.set_yticks(y, [r["property"] for r in rows], fontsize=9)
     ax.set(xlim=(0, 1), xlabel="share of the property's variance explained, held-out text (below 0 drawn as 0)",
            ylabel="property", title=title)
-    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.6 / fig.get_figheight() - 0.08), ncol=2)
+    _legend_below(ax)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig

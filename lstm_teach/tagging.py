@@ -47,7 +47,7 @@ __all__ = [
     "PAD_LABEL", "words_and_tags", "train_valid_split", "unseen_mask", "MostFrequentTagBaseline",
     "TaggerConfig", "TaggingBatches", "CharCNN", "BiLSTMTagger", "masked_loss",
     "masked_accuracy", "train_epoch", "evaluate", "fit", "predict", "accuracy_report",
-    "per_tag_accuracy", "mistake_counts", "top_pairs", "confused_pairs", "Tagger", "build_tagger",
+    "per_tag_accuracy", "mistake_counts", "top_pairs", "Tagger", "build_tagger",
     "normalize_word",
 ]
 
@@ -474,11 +474,6 @@ def top_pairs(mistakes: Counter, top: int = 10) -> list[tuple[str, str, int]]:
         raise ValueError(f"top={top!r}: give a whole number of pairs of at least 1, e.g. top=8")
     ranked = sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))
     return [(g, p, n) for (g, p), n in ranked[:top]]
-
-
-def confused_pairs(gold, pred, top: int = 10) -> list[tuple[str, str, int]]:
-    """The most frequent mistakes as ``(gold tag, predicted tag, count)``, most frequent first."""
-    return top_pairs(mistake_counts(gold, pred), top)
 
 
 class Tagger:
