@@ -17,7 +17,7 @@ import torch
 
 __all__ = ["quick_mode", "seed_everything", "get_device", "data_dir", "describe_run", "hardware", "save_results",
            "on_jupyterhub", "default_threads",
-           "full_run_notice"]
+           "full_run_notice", "course_results"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -156,3 +156,30 @@ def full_run_notice(minutes: float, measured_on: str) -> bool:
           f"{measured_on}. For a first look set QUICK = True in the set-up cell and run it again, or in "
           "Colab choose a GPU (Runtime > Change runtime type).")
     return True
+
+
+def course_results(name: str) -> dict:
+    """A measured table of the course, ``results/<name>.json`` (e.g. the ablation that notebook 05
+    cites): from this checkout when there is one, else from the course repository.
+
+    Benchmarks write these files (``benchmarks/``); a notebook reads one when re-running what it
+    measured would take hours on a CPU.
+    """
+    local = Path(__file__).resolve().parents[1] / "results" / f"{name}.json"
+    if local.is_file():
+        return json.loads(local.read_text())
+    import urllib.request
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = dict(u.split(", ", 1) for u in metadata("lstm-teach").get_all("Project-URL") or [])
+    except PackageNotFoundError:
+        urls = {}
+    repo = urls.get("Repository", "https://github.com/lstm-teach/lstm-teach").rstrip("/")
+    url = repo.replace("https://github.com/", "https://raw.githubusercontent.com/") + f"/main/results/{name}.json"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError) as err:
+        raise FileNotFoundError(f"results/{name}.json is not in this copy of the course and could not be read from "
+                                f"{url} ({err}); clone the repository, or run the benchmark that writes it") from err

@@ -553,12 +553,40 @@ def _glove_lines(name: str):
             yield from f
 
 
+def _glove_subset_path(name: str, words) -> Path | None:
+    """Where :func:`load_glove` keeps the vectors of one word list read from ``name``."""
+    if words is None:
+        return None
+    key = hashlib.sha1("\n".join([name, _entry(name).sha1, *sorted(set(words))]).encode()).hexdigest()
+    return data_dir() / "glove_subsets" / f"{name}.{key[:16]}.pt"
+
+
+def _save_glove_subset(path: Path, glove: GloVe) -> None:
+    """Keep ``glove`` at ``path`` for the next load; skipped in a read-only cache."""
+    if not _writable(path.parent):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            torch.save({"itos": glove.itos, "vectors": glove.vectors}, out)
+        os.chmod(tmp, READABLE)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def load_glove(dim: int = 100, words=None, fallback: bool = True) -> GloVe:
     """GloVe 6B vectors of size ``dim`` (50 or 100), only for ``words`` if given.
 
     For 100-d the official zip is used (from the cache, else downloaded). When it cannot be
     had and ``fallback`` is true, the 50-d vectors are used instead and that is printed:
     offline copies of this course carry only the 50-d file.
+
+    Reading the 400,000 lines of a GloVe file takes a while, so the vectors of a given word list
+    are also kept in the cache (``glove_subsets/``, named by the file, its checksum and the words);
+    asking again for the same words reads that small file instead.
     """
     candidates = {100: ["glove.6B.100d"], 50: ["glove.6B.50d.txt.gz", "glove.6B.50d"]}
     if dim not in candidates:
@@ -568,8 +596,11 @@ def load_glove(dim: int = 100, words=None, fallback: bool = True) -> GloVe:
     names.sort(key=lambda n: (f"{dim}d" not in n, not is_cached(n)))
     errors = []
     for name in names:
+        subset = _glove_subset_path(name, words)
+        kept = subset is not None and subset.is_file()
         try:
-            fetch(name)
+            if not kept:
+                fetch(name)
         except DataError as err:
             errors.append(str(err))
             continue
@@ -578,6 +609,9 @@ def load_glove(dim: int = 100, words=None, fallback: bool = True) -> GloVe:
             reason = errors[0].splitlines()[0] if errors else ""
             print(f"GloVe {dim}-d could not be had ({reason}); using the {got}-d vectors "
                   f"from {name} instead. Results with 50-d are a little lower.")
+        if kept:
+            saved = torch.load(subset, weights_only=True)
+            return GloVe(got, name, saved["itos"], saved["vectors"])
         wanted = None if words is None else set(words)
         itos, rows = [], []
         for line in _glove_lines(name):
@@ -589,7 +623,10 @@ def load_glove(dim: int = 100, words=None, fallback: bool = True) -> GloVe:
                 continue
             itos.append(word)
             rows.append([float(v) for v in values])
-        return GloVe(got, name, itos, torch.tensor(rows, dtype=torch.float32).reshape(-1, got))
+        glove = GloVe(got, name, itos, torch.tensor(rows, dtype=torch.float32).reshape(-1, got))
+        if subset is not None:
+            _save_glove_subset(subset, glove)
+        return glove
     raise DataNotFoundError("No GloVe vectors could be had:\n" + "\n".join(errors))
 
 

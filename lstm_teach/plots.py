@@ -201,22 +201,27 @@ __all__ += ["plot_ablation", "plot_errors_by_length"]
 def plot_ablation(rows, title: str = "one change at a time (validation accuracy)"):
     """One dot per step of an ablation: ``rows`` of ``{"step", "valid_acc", "minutes"}``, the first
     being the reference, whose accuracy is drawn as a dashed line for the others to be read against.
+    A row with ``"valid_sd"`` (the spread over seeds) gets a bar of one standard deviation each side.
     Each dot is annotated with its accuracy and training minutes."""
     if not rows:
         raise ValueError("plot_ablation needs at least one row (the reference)")
     steps = [r["step"] for r in rows][::-1]  # the reference on top
     accs = np.array([r["valid_acc"] for r in rows][::-1])
+    sds = np.array([r.get("valid_sd") or 0.0 for r in rows][::-1])
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.3))
     ax.axvline(rows[0]["valid_acc"], color="0.5", ls="--", lw=1)
     colours = ["C2" if a > rows[0]["valid_acc"] else "C3" for a in accs]
     colours[-1] = "0.3"
+    if sds.any():
+        ax.errorbar(accs, range(len(rows)), xerr=sds, fmt="none", ecolor="0.6", capsize=3, zorder=2)
     ax.scatter(accs, range(len(rows)), color=colours, zorder=3)
     for y, r in enumerate(rows[::-1]):
-        ax.annotate(f"{r['valid_acc']:.1%}, {r['minutes']:.1f} min", (r["valid_acc"], y), xytext=(8, 0),
-                    textcoords="offset points", va="center", fontsize=9)
+        sd = f" ± {r['valid_sd']:.1%}" if r.get("valid_sd") else ""
+        ax.annotate(f"{r['valid_acc']:.1%}{sd}, {r['minutes']:.1f} min", (r["valid_acc"] + sds[y], y),
+                    xytext=(8, 0), textcoords="offset points", va="center", fontsize=9)
     ax.set_yticks(range(len(rows)), steps)
-    spread = max(accs.max() - accs.min(), 0.01)
-    ax.set_xlim(accs.min() - 0.15 * spread, accs.max() + 0.9 * spread)  # room for the labels on the right
+    spread = max((accs + sds).max() - (accs - sds).min(), 0.01)
+    ax.set_xlim((accs - sds).min() - 0.15 * spread, (accs + sds).max() + 1.1 * spread)  # room for the labels
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set(xlabel="validation accuracy (dashed: the reference)", ylabel="step", title=title)

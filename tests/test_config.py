@@ -48,3 +48,16 @@ def test_device_and_run_line():
     assert config.get_device(None) == torch.device("cuda" if torch.cuda.is_available() else "cpu")
     line = config.describe_run(seed=3)
     assert "seed 3" in line and "torch" in line
+
+
+def test_course_results_reads_this_checkout_and_says_what_to_do_without_it(monkeypatch):
+    from lstm_teach import config
+
+    assert config.course_results("05_imdb_sentiment")["notebook"] == "05_imdb_sentiment"  # results/ of the checkout
+
+    def offline(url, timeout):
+        raise OSError("no network")
+
+    monkeypatch.setattr("urllib.request.urlopen", offline)
+    with pytest.raises(FileNotFoundError, match=r"results/no_such_table.json .*raw.githubusercontent.com.*clone"):
+        config.course_results("no_such_table")

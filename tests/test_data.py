@@ -181,6 +181,28 @@ def test_glove_parsing_and_fallback(cache, monkeypatch, closed_url, capsys):
         data.load_glove(100, fallback=False)
 
 
+def test_glove_keeps_the_vectors_of_a_word_list(cache, monkeypatch, closed_url, capsys):
+    rows = {"the": [0.5] * 50, "movie": [float(i) for i in range(50)], "film": [2.0] * 50}
+    blob = gzip.compress("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in rows.items()).encode())
+    cache.mkdir(parents=True)
+    gz = cache / "glove.6B.50d.txt.gz"
+    gz.write_bytes(blob)
+    monkeypatch.setitem(data.DATASETS, "glove.6B.50d.txt.gz", data.DataFile("glove.6B.50d.txt.gz", None, sha1(blob)))
+    monkeypatch.setitem(data.DATASETS, "glove.6B.100d", entry_for(b"x", closed_url, "g100.zip"))
+    first = data.load_glove(100, words=["movie", "the", "absent"])
+    assert len(list((cache / "glove_subsets").glob("glove.6B.50d.txt.gz.*.pt"))) == 1
+    gz.unlink()  # the second load of the same words reads the kept subset, not the big file
+    again = data.load_glove(100, words=["the", "absent", "movie", "the"])  # same set, other order
+    assert "GloVe 100-d could not be had" in capsys.readouterr().out  # said again, as on the first load
+    assert (again.dim, again.source, again.itos) == (50, first.source, first.itos)
+    assert torch.equal(again.vectors, first.vectors)
+    with pytest.raises(data.DataNotFoundError):  # other words: the big file is needed, and it is gone
+        data.load_glove(50, words=["film"])
+    gz.write_bytes(blob)
+    assert data.load_glove(50, words=["film"]).vectors.tolist() == [rows["film"]]
+    assert len(list((cache / "glove_subsets").glob("*.pt"))) == 2
+
+
 def test_conll_parser(cache, monkeypatch):
     text = "Confidence NN B-NP\nin IN B-PP\n\nHe PRP B-NP\n.  . O\n\n"
     blob = gzip.compress(text.encode())

@@ -269,6 +269,10 @@ def test_plot_ablation_puts_the_reference_on_top_with_its_line():
     assert {t.get_text() for t in ax.texts} == {"85.0%, 3.0 min", "87.0%, 3.1 min", "84.0%, 3.4 min"}
     with pytest.raises(ValueError, match="at least one row"):
         plots.plot_ablation([])
+    spread = [dict(r, valid_sd=0.004) for r in _ABLATION]  # seeds' spread: a bar each side, said in the label
+    ax = plots.plot_ablation(spread).axes[0]
+    assert "85.0% ± 0.4%, 3.0 min" in {t.get_text() for t in ax.texts}
+    assert not plots.figure_problems(ax.figure)
     plt.close("all")
 
 
