@@ -8,7 +8,7 @@ Every step trains notebook 05's reference (the seed's 2-layer biLSTM, :mod:`lstm
 with ONE change, with the reference's whole budget: the 20,000 training reviews of notebook 05's
 split, 5 epochs, batches of 64, once per seed (a seed sets the initial weights, dropout masks and
 batch order; the split never changes). Only the 5,000 validation reviews are read: the test set
-stays untouched for notebook 05, which reads it once. Writes ``results/05_ablation.json`` (every
+stays untouched for notebook 05, which reads it once. Writes ``results/imdb_ablation.json`` (every
 run's validation accuracy per epoch and minutes, and the machine), which notebook 05 reads to
 decide what its final model combines. On a 2-core CPU one run takes about an hour (18 runs: most
 of a day); on a GPU, ``--jobs`` runs several at once.
@@ -114,14 +114,14 @@ def main():
                              "and the output says so")
     parser.add_argument("--quick", action="store_true", help="notebook 05's quick subset: checks the script")
     parser.add_argument("--out", type=Path, default=None,
-                        help="the JSON to write (default: results/05_ablation.json; with --quick, none)")
+                        help="the JSON to write (default: results/imdb_ablation.json; with --quick, none)")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--prepared", help=argparse.SUPPRESS)
     parser.add_argument("--record", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return _worker(args)
-    out = args.out or (None if args.quick else ROOT / "results" / "05_ablation.json")
+    out = args.out or (None if args.quick else ROOT / "results" / "imdb_ablation.json")
     started = time.time()
     device = get_device()
     print(f"{hardware(device)} | torch {torch.__version__} | {args.jobs} job(s) at a time")
