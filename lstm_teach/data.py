@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -563,18 +564,11 @@ def _glove_subset_path(name: str, words) -> Path | None:
 
 def _save_glove_subset(path: Path, glove: GloVe) -> None:
     """Keep ``glove`` at ``path`` for the next load; skipped in a read-only cache."""
-    if not _writable(path.parent):
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            torch.save({"itos": glove.itos, "vectors": glove.vectors}, out)
-        os.chmod(tmp, READABLE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if _writable(path.parent):
+        buffer = io.BytesIO()
+        torch.save({"itos": glove.itos, "vectors": glove.vectors}, buffer)
+        buffer.seek(0)
+        _write_atomically(path, buffer)
 
 
 def load_glove(dim: int = 100, words=None, fallback: bool = True) -> GloVe:
