@@ -46,6 +46,15 @@ def test_ci_runs_the_readme_test_command():
     assert "./course.sh lab" in readme
 
 
+def test_readme_links_and_images_name_files_in_the_checkout():
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme)  # [text](target) and ![alt](target)
+    local = [t.split("#")[0] for t in targets if not re.match(r"[a-z]+:|#", t)]
+    assert "docs/images/jupyterlab_exercise.png" in local
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, f"README links to files that are not in the checkout: {missing}"
+
+
 def _notebook(cells):
     return {"cells": [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
                        "outputs": [], "source": src} for i, src in enumerate(cells)],
