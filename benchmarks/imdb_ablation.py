@@ -64,6 +64,15 @@ def _worker(args) -> None:
     Path(args.record).write_text(json.dumps(record))
 
 
+def keep_complete_seeds(runs: list[dict], seeds: list[int], steps: list[str]) -> tuple[list[dict], list[int], int]:
+    """The runs of the seeds that every step finished (so every step is averaged over the same seeds),
+    those seeds, and how many runs of other seeds were left out."""
+    done = [seed for seed in seeds if all(any(r["step"] == step and r["seed"] == seed for r in runs)
+                                          for step in steps)]
+    kept = [r for r in runs if r["seed"] in done]
+    return kept, done, len(runs) - len(kept)
+
+
 def summary(runs: list[dict]) -> list[dict]:
     """Per step: the mean and spread of validation accuracy over its seeds, and the change from the reference."""
     rows = []
@@ -103,7 +112,7 @@ def print_table(runs: list[dict]) -> None:
               f"{r['change_from_reference']:+8.4f} {r['minutes_mean']:8.1f}")
 
 
-def main():
+def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=list(STEPS), metavar="STEP")
@@ -118,7 +127,7 @@ def main():
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--prepared", help=argparse.SUPPRESS)
     parser.add_argument("--record", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.worker:
         return _worker(args)
     out = args.out or (None if args.quick else ROOT / "results" / "imdb_ablation.json")
@@ -171,16 +180,14 @@ def main():
                 running, waiting, complete = {}, [], False
         complete = complete and len(runs) == len(tasks)
     if not complete:  # keep the seeds that every step finished, so that every step has the same runs
-        done = [seed for seed in args.seeds if all(any(r["step"] == step and r["seed"] == seed for r in runs)
-                                                  for step in args.steps)]
-        dropped = [r for r in runs if r["seed"] not in done]
-        runs = [r for r in runs if r["seed"] in done]
-        print(f"seeds that every step finished: {done}; {len(dropped)} runs of other seeds left out")
-        args.seeds, args.left_out, complete = done, len(dropped), bool(done)
+        runs, done, dropped = keep_complete_seeds(runs, args.seeds, args.steps)
+        print(f"seeds that every step finished: {done}; {dropped} runs of other seeds left out")
+        args.seeds, complete = done, bool(done)
     print_table(runs)
     if out:
         write(out, runs, args, started, complete)
         print(f"wrote {out}" + ("" if complete else " (INCOMPLETE: some runs are missing)"))
+    return runs
 
 
 if __name__ == "__main__":
