@@ -125,7 +125,11 @@ def _notebook_bar():
     class NotebookBar(widget_tqdm):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, leave=False, display=False, **kwargs)
-            self.handle = display(self.container, display_id=True)
+            # The widget's own bundle, shown under a display id. Not display(self.container, ...):
+            # ipywidgets 7 (Colab's) displays a widget through _ipython_display_, which drops the id.
+            bundle = {"text/plain": repr(self.container), "application/vnd.jupyter.widget-view+json":
+                      {"version_major": 2, "version_minor": 0, "model_id": self.container.model_id}}
+            self.handle = display(bundle, raw=True, display_id=True)
 
         def __iter__(self):
             # tqdm's plain loop closes the bar however the loop ends; the widget loop would paint

@@ -31,18 +31,34 @@ def test_slider_cells_with_this_ipywidgets(tmp_path):
     assert len(lines) == len(NOTEBOOKS), lines
 
 
-def test_slider_cells_with_colabs_ipywidgets_7(tmp_path):
-    venv = tmp_path / "ipywidgets7"
+@pytest.fixture(scope="module")
+def colab_widgets_python(tmp_path_factory):
+    """A virtual environment with Colab's ipywidgets 7.7.1 and tqdm 4.67.1 in front of this one's packages."""
+    venv = tmp_path_factory.mktemp("colab-widgets") / "ipywidgets7"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "this_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "ipywidgets==7.7.1"],
+    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "ipywidgets==7.7.1", "tqdm==4.67.1"],
                          capture_output=True, text=True, timeout=600)
     if pip.returncode != 0:
         if os.environ.get("LSTM_TEACH_REQUIRE_NETWORK") == "1":
             pytest.fail("could not install ipywidgets 7.7.1:\n" + pip.stderr[-2000:])
         pytest.skip("ipywidgets 7.7.1 could not be installed (no package index?)")
-    lines = _run(python, tmp_path)
+    return python
+
+
+def test_slider_cells_with_colabs_ipywidgets_7(colab_widgets_python, tmp_path):
+    lines = _run(colab_widgets_python, tmp_path)
     assert len(lines) == len(NOTEBOOKS) and all("ipywidgets 7.7.1" in line for line in lines), lines
+
+
+def test_progress_bars_leave_no_text_with_colabs_ipywidgets_7(colab_widgets_python, tmp_path):
+    """ipywidgets 7 displays a widget without the display id that lets a finished bar empty its output."""
+    check = "tests/test_history.py::test_a_finished_or_stopped_bar_leaves_no_progress_text_in_a_stored_notebook"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(PYTHONPATH=str(ROOT), HOME=os.environ.get("HOME", str(tmp_path)))
+    result = subprocess.run([str(colab_widgets_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", check],
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
