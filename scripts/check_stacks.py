@@ -41,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "stacks.json"
 START, END = "<!-- stacks:start -->", "<!-- stacks:end -->"
 PACKAGES = ["torch", "numpy", "matplotlib", "tqdm", "pooch", "ipywidgets", "ipykernel", "nbval", "pytest"]
-TEST_TOOLS = ["pytest>=8", "nbval>=0.11", "ipykernel>=6", "pyyaml>=6", "scikit-learn>=1.3"]  # test extra
 # Colab's preinstalled versions (tests/test_colab_stack.py has the same; update both when Colab moves).
 COLAB = {"torch": "2.9.0", "numpy": "2.0.2", "matplotlib": "3.10.0", "tqdm": "4.67.1", "pooch": "1.8.2",
          "ipywidgets": "7.7.1"}
@@ -60,6 +59,13 @@ def declared_minimums() -> dict[str, str]:
         if bound:
             found[_name(requirement)] = bound.group(1)
     return found
+
+
+def suite_requirements(pinned) -> list[str]:
+    """pyproject's ``test`` extra, less the packages the stack pins (Colab's ipywidgets 7 is below the extra's
+    >=8): read from pyproject.toml, so a tool added to the extra (ruff, say) is installed here too."""
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    return [r for r in extra if _name(r) not in pinned]
 
 
 def stacks() -> dict[str, dict]:
@@ -102,7 +108,8 @@ def check(name: str, stack: dict, torch_wheel: str) -> dict:
         constraints = Path(tmp) / "keep-torch.txt"
         constraints.write_text(f"torch=={torch_version}\n")  # pip may not replace the local torch
         pins = [f"{k}=={v}" for k, v in stack["wanted"].items() if k != "torch"]
-        run([python, "-m", "pip", "install", "-q", "-c", str(constraints), "-e", str(ROOT), *pins, *TEST_TOOLS])
+        run([python, "-m", "pip", "install", "-q", "-c", str(constraints), "-e", str(ROOT), *pins,
+             *suite_requirements(stack["wanted"])])
         report = ("import importlib.metadata as m, json, sys; "
                   "print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))")
         versions = json.loads(subprocess.run([python, "-c", report, *PACKAGES],

@@ -3,6 +3,7 @@ and README's stack table is generated from it."""
 
 import importlib.util
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,13 @@ def test_stacks_json_tests_what_pyproject_declares():
         if Version(stack["versions"]["torch"]).base_version != Version(stack["wanted"]["torch"]).base_version:
             assert stack["versions"]["torch"] in stack["torch_note"] and stack["wanted"]["torch"] in stack["torch_note"]
         assert stack["tests"]["passed"] > 0 and stack["tests"]["failed"] == 0, (name, stack["failed"])
+
+
+def test_each_stack_installs_the_whole_test_extra_except_what_it_pins():
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    colab = check_stacks.suite_requirements(check_stacks.stacks()["colab"]["wanted"])
+    assert "ruff>=0.6" in colab and "ipywidgets>=8" in extra and not any(r.startswith("ipywidgets") for r in colab)
+    assert set(colab) == {r for r in extra if not r.startswith("ipywidgets")}
 
 
 def test_readme_table_is_generated_from_stacks_json():
