@@ -44,6 +44,11 @@ def _missing_browser() -> str | None:
         return "playwright is not installed (pip install -e '.[test]')"
     if importlib.util.find_spec("jupyterlab") is None:
         return "jupyterlab is not installed (pip install -e '.[lab]')"
+    from importlib.metadata import version
+
+    if int(version("ipywidgets").split(".")[0]) < 8:  # e.g. scripts/check_stacks.py's Colab stack
+        return (f"ipywidgets {version('ipywidgets')}: JupyterLab 4 draws ipywidgets 8 widgets only (the lab extra "
+                "installs 8); Colab's ipywidgets 7 runs in Colab's own page, checked by tests/test_widgets.py")
     if not os.access(CHROMIUM, os.X_OK):
         return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LSTM_TEACH_CHROMIUM)"
     return None
