@@ -1,9 +1,11 @@
 """The slider cells of notebooks 01, 02, 06 and 08 work with ipywidgets 8 (JupyterLab here) and with
 ipywidgets 7.7.1, which Colab ships: tests/widget_cells.py runs them and moves every slider, once
-in this environment and once in a temporary virtual environment that has ipywidgets 7.7.1 in front
-of this environment's packages (a .pth file makes those visible behind it). Installing 7.7.1 needs
-the package index: without it the second test is skipped, unless LSTM_TEACH_REQUIRE_NETWORK=1."""
+in this environment and once in a temporary virtual environment that has Colab's ipywidgets (and tqdm) in
+front of this environment's packages (a .pth file makes those visible behind it). In that environment a
+finished progress bar must leave no text in a saved notebook either. Installing 7.7.1 needs
+the package index: without it the Colab tests are skipped, unless LSTM_TEACH_REQUIRE_NETWORK=1."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +16,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "widget_cells.py"
+spec = importlib.util.spec_from_file_location("check_stacks", ROOT / "scripts" / "check_stacks.py")
+check_stacks = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_stacks)
+COLAB = check_stacks.COLAB  # Colab's versions, kept in one place
 NOTEBOOKS = ["01_rnn_gradients", "02_lstm_cell", "06_jaychou_lyrics", "08_what_the_lstm_learned"]
 
 
@@ -33,14 +39,15 @@ def test_slider_cells_with_this_ipywidgets(tmp_path):
 
 @pytest.fixture(scope="module")
 def colab_widgets_python(tmp_path_factory):
-    """A virtual environment with Colab's ipywidgets 7.7.1 and tqdm 4.67.1 in front of this one's packages."""
+    """A virtual environment with Colab's ipywidgets and tqdm in front of this one's packages."""
     venv = tmp_path_factory.mktemp("colab-widgets") / "ipywidgets7"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "this_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "ipywidgets==7.7.1", "tqdm==4.67.1"],
+    pip = subprocess.run([str(python), "-m", "pip", "install", "-q",
+                          f"ipywidgets=={COLAB['ipywidgets']}", f"tqdm=={COLAB['tqdm']}"],
                          capture_output=True, text=True, timeout=600)
     if pip.returncode != 0:
         if os.environ.get("LSTM_TEACH_REQUIRE_NETWORK") == "1":
@@ -51,7 +58,7 @@ def colab_widgets_python(tmp_path_factory):
 
 def test_slider_cells_with_colabs_ipywidgets_7(colab_widgets_python, tmp_path):
     lines = _run(colab_widgets_python, tmp_path)
-    assert len(lines) == len(NOTEBOOKS) and all("ipywidgets 7.7.1" in line for line in lines), lines
+    assert len(lines) == len(NOTEBOOKS) and all(f"ipywidgets {COLAB['ipywidgets']}" in line for line in lines), lines
 
 
 def test_progress_bars_leave_no_text_with_colabs_ipywidgets_7(colab_widgets_python, tmp_path):
