@@ -117,3 +117,24 @@ def test_notebook_03_records_validation_and_test_perplexity_over_seeds():
     assert metrics["test_ppl_mean"] == pytest.approx(statistics.mean(seeds))
     assert metrics["test_ppl_sd"] == pytest.approx(statistics.stdev(seeds))
     assert f"{metrics['test_ppl_mean']:.2f}" in record["headline"] and "test perplexity" in record["headline"]
+
+
+def test_the_runner_keeps_freed_memory_unless_told_not_to(monkeypatch, tmp_path):
+    """scripts/run_notebooks.py starts each kernel with glibc's malloc thresholds (MALLOC_KEEP);
+    --plain-malloc leaves them out, and a value the user set wins."""
+    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    seen = []
+    monkeypatch.setattr(runner.subprocess, "run", lambda command, env, check: seen.append(env))
+    notebook = tmp_path / "00_demo.ipynb"
+    notebook.write_text("{}")
+    for name in runner.MALLOC_KEEP:
+        monkeypatch.delenv(name, raising=False)
+    runner.execute(notebook, quick=True)
+    runner.execute(notebook, quick=True, keep_freed_memory=False)
+    monkeypatch.setenv("MALLOC_TOP_PAD_", "0")
+    runner.execute(notebook, quick=True)
+    assert {k: seen[0][k] for k in runner.MALLOC_KEEP} == runner.MALLOC_KEEP
+    assert not set(runner.MALLOC_KEEP) & set(seen[1])
+    assert seen[2]["MALLOC_TOP_PAD_"] == "0" and seen[0]["LSTM_TEACH_QUICK"] == "1"
