@@ -54,13 +54,14 @@ def pick(names: list[str]) -> list[Path]:
 # page fault per 4 KiB page: on this course's 2-core CPU machine a quarter of a training step went to the
 # kernel. These thresholds (read by glibc at start-up, ignored elsewhere) keep freed memory for reuse:
 # 8 training steps of notebook 05's BiLSTM took 16.9 s instead of 23.0 s (3 runs each, 2026-12-01).
-# The price is memory: in 05's full run the kernel held about 18 GB instead of about 2.4 GB. On a
-# machine with less than 24 GB, run with --plain-malloc.
+# The price is memory, and it grows: in 05's full run the kernel's heap held 20 GB after three epochs
+# (1.9 GB of it in use) and kept growing. So it is not the default: --keep-freed-memory, on a machine
+# with memory to spare, watched.
 MALLOC_KEEP = {"MALLOC_MMAP_THRESHOLD_": str(4 << 30), "MALLOC_TRIM_THRESHOLD_": str(16 << 30),
                "MALLOC_TOP_PAD_": str(1 << 30)}
 
 
-def execute(notebook: Path, quick: bool, keep_freed_memory: bool = True) -> float:
+def execute(notebook: Path, quick: bool, keep_freed_memory: bool = False) -> float:
     """Run ``notebook`` top to bottom with nbconvert; return the wall time in seconds."""
     env = {**(MALLOC_KEEP if keep_freed_memory else {}), **os.environ,
            "LSTM_TEACH_QUICK": "1" if quick else "0", "LSTM_TEACH_RESULTS": str(RESULTS)}
@@ -91,13 +92,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebooks to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="quick mode into a temporary copy")
-    parser.add_argument("--plain-malloc", action="store_true",
-                        help="glibc's default memory handling: slower, far less memory (see MALLOC_KEEP)")
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="glibc keeps freed memory: faster training on a CPU, a growing heap (see MALLOC_KEEP)")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     for notebook in pick(args.names):
         print(f"{time.strftime('%H:%M:%S')} {notebook.stem}: {'quick' if args.quick else 'full'} run ...", flush=True)
-        seconds = execute(notebook, args.quick, keep_freed_memory=not args.plain_malloc)
+        seconds = execute(notebook, args.quick, keep_freed_memory=args.keep_freed_memory)
         if not args.quick:
             strip_solution_outputs(notebook)
         path = RESULTS / f"{notebook.stem}.json"

@@ -119,9 +119,9 @@ def test_notebook_03_records_validation_and_test_perplexity_over_seeds():
     assert f"{metrics['test_ppl_mean']:.2f}" in record["headline"] and "test perplexity" in record["headline"]
 
 
-def test_the_runner_keeps_freed_memory_unless_told_not_to(monkeypatch, tmp_path):
-    """scripts/run_notebooks.py starts each kernel with glibc's malloc thresholds (MALLOC_KEEP);
-    --plain-malloc leaves them out, and a value the user set wins."""
+def test_the_runner_keeps_freed_memory_only_when_asked(monkeypatch, tmp_path):
+    """scripts/run_notebooks.py --keep-freed-memory starts each kernel with glibc's malloc thresholds
+    (MALLOC_KEEP); without it they are left out, and a value the user set wins."""
     spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
     runner = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runner)
@@ -131,10 +131,10 @@ def test_the_runner_keeps_freed_memory_unless_told_not_to(monkeypatch, tmp_path)
     notebook.write_text("{}")
     for name in runner.MALLOC_KEEP:
         monkeypatch.delenv(name, raising=False)
+    runner.execute(notebook, quick=True, keep_freed_memory=True)
     runner.execute(notebook, quick=True)
-    runner.execute(notebook, quick=True, keep_freed_memory=False)
     monkeypatch.setenv("MALLOC_TOP_PAD_", "0")
-    runner.execute(notebook, quick=True)
+    runner.execute(notebook, quick=True, keep_freed_memory=True)
     assert {k: seen[0][k] for k in runner.MALLOC_KEEP} == runner.MALLOC_KEEP
     assert not set(runner.MALLOC_KEEP) & set(seen[1])
     assert seen[2]["MALLOC_TOP_PAD_"] == "0" and seen[0]["LSTM_TEACH_QUICK"] == "1"
